@@ -1,0 +1,190 @@
+"""CP15 (and the little of CP14 software touches) as a table of system registers.
+
+Keys are (coproc, opc1, CRn, CRm, opc2) for MRC/MCR and (coproc, opc1, CRm)
+for the 64-bit MRRC/MCRR. Plain registers are state attributes; operations
+with side effects (cache and TLB maintenance, the generic timer) go to the
+``SysregHooks`` the machine provides. Values follow QEMU's cortex-a15 on virt
+(no Security or Virtualization Extensions visible).
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, NamedTuple, Optional, Protocol, Tuple
+
+from .state import MODE_USR, CPUState
+
+
+class SysregHooks(Protocol):
+    def tlb_maintenance(self, vcpu: object, op: str, value: int) -> None: ...
+    def cache_maintenance(self, vcpu: object, op: str, value: int) -> None: ...
+    def timer_read(self, vcpu: object, reg: str) -> Optional[int]: ...
+    def timer_write(self, vcpu: object, reg: str, value: int) -> bool: ...
+    def pending_interrupts(self, vcpu: object) -> int: ...
+    def translate_address(self, vcpu: object, op: str, va: int) -> int: ...
+
+
+class Reg(NamedTuple):
+    name: str
+    attr: Optional[str] = None       # CPUState attribute holding it
+    const: Optional[int] = None      # read-only constant
+    user: str = ""                   # "r", "rw" or "" (PL1 only)
+    writable: bool = True
+    wmask: int = 0xFFFFFFFF
+    op: Optional[str] = None         # a maintenance or timer operation
+
+
+ID_REGS: Dict[Tuple[int, int, int], int] = {
+    (0, 0, 1): 0x8444C004,  # CTR
+    (0, 0, 2): 0, (0, 0, 3): 0, (0, 0, 6): 0,
+    (0, 1, 0): 0x00001131,  # ID_PFR0
+    (0, 1, 1): 0x00010001,  # ID_PFR1: generic timer, no Security/Virtualization
+    (0, 1, 2): 0x02010555, (0, 1, 3): 0,
+    (0, 1, 4): 0x10201105, (0, 1, 5): 0x20000000, (0, 1, 6): 0x01240000, (0, 1, 7): 0x02102211,
+    (0, 2, 0): 0x02101110, (0, 2, 1): 0x13112111, (0, 2, 2): 0x21232041, (0, 2, 3): 0x11112131,
+    (0, 2, 4): 0x10011142, (0, 2, 5): 0,
+}
+
+_TABLE: Dict[tuple, Reg] = {
+    (15, 0, 0, 0, 0): Reg("MIDR", attr="midr", writable=False),
+    (15, 0, 0, 0, 5): Reg("MPIDR", attr="mpidr", writable=False),
+    (15, 1, 0, 0, 1): Reg("CLIDR", const=0x0A200023),
+    (15, 1, 0, 0, 7): Reg("AIDR", const=0),
+    (15, 2, 0, 0, 0): Reg("CSSELR", attr="csselr", wmask=0xF),
+    (15, 0, 1, 0, 0): Reg("SCTLR", attr="sctlr"),
+    (15, 0, 1, 0, 1): Reg("ACTLR", attr="actlr"),
+    (15, 0, 1, 0, 2): Reg("CPACR", attr="cpacr", wmask=0x00F00000),
+    (15, 0, 2, 0, 0): Reg("TTBR0", attr="ttbr0", op="context"),
+    (15, 0, 2, 0, 1): Reg("TTBR1", attr="ttbr1", op="context"),
+    (15, 0, 2, 0, 2): Reg("TTBCR", attr="ttbcr", wmask=0x37, op="context"),
+    (15, 0, 3, 0, 0): Reg("DACR", attr="dacr", op="context"),
+    (15, 0, 5, 0, 0): Reg("DFSR", attr="dfsr"),
+    (15, 0, 5, 0, 1): Reg("IFSR", attr="ifsr"),
+    (15, 0, 5, 1, 0): Reg("ADFSR", const=0, writable=True),
+    (15, 0, 5, 1, 1): Reg("AIFSR", const=0, writable=True),
+    (15, 0, 6, 0, 0): Reg("DFAR", attr="dfar"),
+    (15, 0, 6, 0, 2): Reg("IFAR", attr="ifar"),
+    (15, 0, 7, 4, 0): Reg("PAR", attr="par"),
+    (15, 0, 10, 2, 0): Reg("PRRR", attr="prrr"),
+    (15, 0, 10, 2, 1): Reg("NMRR", attr="nmrr"),
+    (15, 0, 10, 3, 0): Reg("AMAIR0", const=0, writable=True),
+    (15, 0, 10, 3, 1): Reg("AMAIR1", const=0, writable=True),
+    (15, 0, 12, 0, 0): Reg("VBAR", attr="vbar", wmask=0xFFFFFFE0),
+    (15, 0, 12, 1, 0): Reg("ISR", op="isr", writable=False),
+    (15, 0, 13, 0, 1): Reg("CONTEXTIDR", attr="contextidr", op="context"),
+    (15, 0, 13, 0, 2): Reg("TPIDRURW", attr="tpidrurw", user="rw"),
+    (15, 0, 13, 0, 3): Reg("TPIDRURO", attr="tpidruro", user="r"),
+    (15, 0, 13, 0, 4): Reg("TPIDRPRW", attr="tpidrprw"),
+    (15, 0, 14, 0, 0): Reg("CNTFRQ", op="timer", user="r"),
+    (15, 0, 14, 1, 0): Reg("CNTKCTL", attr="cntkctl", wmask=0x3FF),
+    (15, 0, 14, 2, 0): Reg("CNTP_TVAL", op="timer", user="rw"),
+    (15, 0, 14, 2, 1): Reg("CNTP_CTL", op="timer", user="rw"),
+    (15, 0, 14, 3, 0): Reg("CNTV_TVAL", op="timer", user="rw"),
+    (15, 0, 14, 3, 1): Reg("CNTV_CTL", op="timer", user="rw"),
+    (15, 4, 15, 0, 0): Reg("CBAR", const=0x08000000, writable=False),
+    # 64-bit registers (MRRC/MCRR)
+    (15, 0, 14): Reg("CNTPCT", op="timer", user="r", writable=False),
+    (15, 1, 14): Reg("CNTVCT", op="timer", user="r", writable=False),
+    (15, 2, 14): Reg("CNTP_CVAL", op="timer", user="rw"),
+    (15, 3, 14): Reg("CNTV_CVAL", op="timer", user="rw"),
+}
+
+# Write-only maintenance operations: key -> (kind, op name)
+_MAINT: Dict[tuple, Tuple[str, str]] = {
+    (15, 0, 7, 1, 0): ("cache", "ICIALLUIS"), (15, 0, 7, 1, 6): ("cache", "BPIALLIS"),
+    (15, 0, 7, 5, 0): ("cache", "ICIALLU"), (15, 0, 7, 5, 1): ("cache", "ICIMVAU"),
+    (15, 0, 7, 5, 6): ("cache", "BPIALL"), (15, 0, 7, 5, 7): ("cache", "BPIMVA"),
+    (15, 0, 7, 6, 1): ("cache", "DCIMVAC"), (15, 0, 7, 6, 2): ("cache", "DCISW"),
+    (15, 0, 7, 10, 1): ("cache", "DCCMVAC"), (15, 0, 7, 10, 2): ("cache", "DCCSW"),
+    (15, 0, 7, 11, 1): ("cache", "DCCMVAU"), (15, 0, 7, 14, 1): ("cache", "DCCIMVAC"),
+    (15, 0, 7, 14, 2): ("cache", "DCCISW"),
+    (15, 0, 7, 5, 4): ("barrier", "CP15ISB"), (15, 0, 7, 10, 4): ("barrier", "CP15DSB"),
+    (15, 0, 7, 10, 5): ("barrier", "CP15DMB"),
+    (15, 0, 7, 8, 0): ("ats", "ATS1CPR"), (15, 0, 7, 8, 1): ("ats", "ATS1CPW"),
+    (15, 0, 7, 8, 2): ("ats", "ATS1CUR"), (15, 0, 7, 8, 3): ("ats", "ATS1CUW"),
+    (15, 0, 8, 3, 0): ("tlb", "TLBIALLIS"), (15, 0, 8, 3, 1): ("tlb", "TLBIMVAIS"),
+    (15, 0, 8, 3, 2): ("tlb", "TLBIASIDIS"), (15, 0, 8, 3, 3): ("tlb", "TLBIMVAAIS"),
+    (15, 0, 8, 7, 0): ("tlb", "TLBIALL"), (15, 0, 8, 7, 1): ("tlb", "TLBIMVA"),
+    (15, 0, 8, 7, 2): ("tlb", "TLBIASID"), (15, 0, 8, 7, 3): ("tlb", "TLBIMVAA"),
+    (15, 0, 8, 5, 0): ("tlb", "TLBIALL"), (15, 0, 8, 5, 1): ("tlb", "TLBIMVA"),
+    (15, 0, 8, 5, 2): ("tlb", "TLBIASID"), (15, 0, 8, 6, 0): ("tlb", "TLBIALL"),
+    (15, 0, 8, 6, 1): ("tlb", "TLBIMVA"), (15, 0, 8, 6, 2): ("tlb", "TLBIASID"),
+}
+
+_USER_BARRIERS = {"CP15ISB", "CP15DSB", "CP15DMB"}
+
+
+def _ccsidr(s: CPUState) -> int:
+    level, ind = (s.csselr >> 1) & 7, s.csselr & 1
+    if level == 0:
+        return 0x701FE00A if not ind else 0x201FE00A  # 32 KiB L1 D and I, 64-byte lines
+    if level == 1 and not ind:
+        return 0x711FE07A  # 2 MiB L2
+    return 0
+
+
+def _allowed(reg_user: str, priv: bool, write: bool) -> bool:
+    return priv or (reg_user == "rw" or (reg_user == "r" and not write))
+
+
+def read(s: CPUState, key: tuple, hooks: SysregHooks, vcpu: object) -> Optional[int]:
+    """The value of a register, or None when the access is UNDEFINED."""
+    priv = (s.cpsr_ctl & 0x1F) != MODE_USR
+    if len(key) == 5 and key[0] == 15 and key[1] == 0 and key[2] == 0 and (key[3], key[4]) != (0, 0):
+        k = (0, key[3], key[4])
+        if k in ID_REGS:
+            return ID_REGS[k] if priv else None
+    if key == (15, 1, 0, 0, 0):
+        return _ccsidr(s) if priv else None
+    if key[0] == 14:  # debug registers: DBGDIDR and friends read as zero at PL1
+        return 0 if priv else None
+    reg = _TABLE.get(key)
+    if reg is None or not _allowed(reg.user, priv, False):
+        return None
+    if reg.attr is not None:
+        return getattr(s, reg.attr)
+    if reg.const is not None:
+        return reg.const
+    if reg.op == "timer":
+        return hooks.timer_read(vcpu, reg.name)  # None where CNTKCTL denies PL0
+    if reg.op == "isr":
+        return hooks.pending_interrupts(vcpu)
+    return None
+
+
+def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: object,
+          on_context: Optional[Callable[[], None]] = None) -> bool:
+    """Perform the write; False when the access is UNDEFINED."""
+    priv = (s.cpsr_ctl & 0x1F) != MODE_USR
+    maint = _MAINT.get(key)
+    if maint is not None:
+        kind, op = maint
+        if not priv and op not in _USER_BARRIERS:
+            return False
+        if kind == "cache":
+            hooks.cache_maintenance(vcpu, op, value)
+        elif kind == "tlb":
+            hooks.tlb_maintenance(vcpu, op, value)
+        elif kind == "ats":
+            s.par = hooks.translate_address(vcpu, op, value)
+        return True
+    if key[0] == 14:
+        return priv
+    reg = _TABLE.get(key)
+    if reg is None or not reg.writable or not _allowed(reg.user, priv, True):
+        return False
+    if reg.op == "timer":
+        return hooks.timer_write(vcpu, reg.name, value)
+    if reg.attr is not None:
+        old = getattr(s, reg.attr)
+        setattr(s, reg.attr, (old & ~reg.wmask) | (value & reg.wmask))
+        if reg.attr == "sctlr" and (old ^ value) & 1 or reg.op == "context":
+            if on_context is not None:
+                on_context()
+    return True
+
+
+def name_of(key: tuple) -> str:
+    reg = _TABLE.get(key)
+    if reg is not None:
+        return reg.name
+    maint = _MAINT.get(key)
+    return maint[1] if maint else f"cp{key[0]}{key[1:]}"

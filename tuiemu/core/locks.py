@@ -1,0 +1,85 @@
+"""Instrumented engine locks: every acquisition is counted, contention and times measured.
+
+The statistics are updated only by the thread that holds (or just obtained) the
+lock, so they need no lock of their own; readers take a snapshot.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Dict, Optional
+
+_now = time.perf_counter_ns
+
+
+class LockStats:
+    __slots__ = ("acquired", "contended", "wait_ns", "max_wait_ns", "hold_ns")
+
+    def __init__(self) -> None:
+        self.acquired = self.contended = self.wait_ns = self.max_wait_ns = self.hold_ns = 0
+
+    def as_dict(self) -> Dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def _thread_key() -> str:
+    return getattr(threading.current_thread(), "vcpu_name", None) or threading.current_thread().name
+
+
+class InstrumentedLock:
+    """A (optionally recursive) lock that keeps per-thread acquisition statistics."""
+
+    def __init__(self, name: str, recursive: bool = False) -> None:
+        self.name = name
+        self._lock = threading.RLock() if recursive else threading.Lock()
+        self._depth = 0
+        self._since = 0
+        self.per_thread: Dict[str, LockStats] = {}
+
+    def acquire(self) -> None:
+        lock = self._lock
+        if lock.acquire(False):
+            wait = 0
+            contended = False
+        else:
+            t0 = _now()
+            lock.acquire()
+            wait = _now() - t0
+            contended = True
+        self._depth += 1
+        if self._depth == 1:
+            self._since = _now()
+            st = self.per_thread.get(_thread_key())
+            if st is None:
+                st = self.per_thread.setdefault(_thread_key(), LockStats())
+            st.acquired += 1
+            if contended:
+                st.contended += 1
+                st.wait_ns += wait
+                if wait > st.max_wait_ns:
+                    st.max_wait_ns = wait
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            st = self.per_thread.get(_thread_key())
+            if st is not None:
+                st.hold_ns += _now() - self._since
+        self._lock.release()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def totals(self, thread: Optional[str] = None) -> Dict[str, int]:
+        out = LockStats()
+        for key, st in list(self.per_thread.items()):
+            if thread is not None and key != thread:
+                continue
+            out.acquired += st.acquired
+            out.contended += st.contended
+            out.wait_ns += st.wait_ns
+            out.hold_ns += st.hold_ns
+            out.max_wait_ns = max(out.max_wait_ns, st.max_wait_ns)
+        return out.as_dict()

@@ -1,0 +1,71 @@
+"""Stop-the-world ("exclusive") work: run a function while no vCPU is inside translated code.
+
+A vCPU brackets every stretch of translated execution with ``exec_start`` and
+``exec_end``. ``run_safe`` marks work pending, kicks every vCPU out of
+translated code, waits until none is inside, runs the function and lets them
+go. A vCPU that is asleep (WFI, powered off, stopped by the debugger) is not
+inside, so it never holds the world up; a sleeper that wakes during the work
+waits in ``exec_start``. Requests are served one at a time; a requester must
+itself be outside translated code (vCPUs ask from their service loop).
+
+Lock order: safe-work lock -> a vCPU's wake lock (kick). Never the reverse.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Iterable, Optional, Set
+
+from .events import EventBus
+from .locks import InstrumentedLock
+
+
+class SafeWork:
+    def __init__(self, vcpus: Iterable[Any], events: EventBus) -> None:
+        self.vcpus = list(vcpus)
+        self.events = events
+        self.lock = InstrumentedLock("safe-work")
+        self.cond = threading.Condition(self.lock._lock)
+        self.running: Set[int] = set()
+        self.pending = False
+        self.count = 0
+        self.total_stop_ns = 0
+
+    def exec_start(self, v: Any) -> None:
+        with self.lock:
+            while self.pending:
+                self.cond.wait()
+            self.running.add(v.index)
+
+    def exec_end(self, v: Any) -> None:
+        with self.lock:
+            self.running.discard(v.index)
+            if self.pending:
+                self.cond.notify_all()
+
+    def run_safe(self, requester: Optional[Any], fn: Callable[[], Any], what: str = "") -> Any:
+        who = requester.index if requester is not None else -1
+        t0 = time.perf_counter_ns()
+        with self.lock:
+            while self.pending:
+                self.cond.wait()
+            self.pending = True
+            for v in self.vcpus:
+                if v.index != who:
+                    v.exit_request = True
+            while self.running - {who}:
+                for v in self.vcpus:  # kick again: a vCPU may have entered just before `pending` was set
+                    if v.index in self.running:
+                        v.exit_request = True
+                self.cond.wait(0.01)
+        t1 = time.perf_counter_ns()
+        try:
+            return fn()
+        finally:
+            t2 = time.perf_counter_ns()
+            with self.lock:
+                self.pending = False
+                self.count += 1
+                self.total_stop_ns += t2 - t0
+                self.cond.notify_all()
+            self.events.emit("safe_work", who, what=what, wait_ns=t1 - t0, stopped_ns=t2 - t0)

@@ -1,0 +1,249 @@
+"""A vCPU: architectural state plus what the engine needs around it.
+
+Translated code calls back into the methods here for everything that changes
+the vCPU beyond registers and memory (exceptions, mode changes, system
+registers, sleeping). They run with the registers already stored back in
+``R`` and R[15] holding the PC of the instruction concerned.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any, Callable, Deque, Optional, Protocol
+
+from .exceptions import EXC_DABT, EXC_FIQ, EXC_IRQ, EXC_PABT, EXC_SVC, EXC_UND, take_exception
+from .state import MODE_HYP, MODE_MON, MODE_USR, PSR_F, PSR_I, PSR_T, CPUState, bank_of
+
+# run states shown to debuggers and the dashboard
+RUNNING, WFI, WFE, OFF, STOPPED = "running", "wfi", "wfe", "off", "stopped"
+
+
+class Platform(Protocol):
+    """What the board offers a vCPU (implemented by the machine)."""
+
+    def semihost(self, vcpu: "VCPU") -> None: ...
+    def hvc(self, vcpu: "VCPU", imm: int) -> bool: ...
+    def sysreg_read(self, vcpu: "VCPU", key: tuple) -> Optional[int]: ...
+    def sysreg_write(self, vcpu: "VCPU", key: tuple, value: int) -> bool: ...
+    def unhandled_exception(self, vcpu: "VCPU", kind: int, pc: int, detail: str) -> bool: ...
+    def event(self, kind: str, vcpu: Optional["VCPU"], **info: Any) -> None: ...
+    def send_event(self, vcpu: "VCPU") -> None: ...
+
+
+class VCPUCounters:
+    __slots__ = ("insns", "tbs", "jc_hits", "map_hits", "translated", "exceptions", "irqs",
+                 "wfi_ns", "wfi_count", "wfe_count")
+
+    def __init__(self) -> None:
+        for k in self.__slots__:
+            setattr(self, k, 0)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class VCPU:
+    def __init__(self, index: int, platform: Platform) -> None:
+        self.index = index
+        self.name = f"cpu{index}"
+        self.state = CPUState(index)
+        self.R = self.state.R
+        self.platform = platform
+        self.tlb: Any = None          # mmu.tlb.SoftTLB, set by the machine
+        self.fast: Any = None         # tlb.fast, what translated code receives as F
+        self.jump_cache: dict = {}
+        self.exit_request = False
+        self.run_state = OFF
+        self.irq_line = False
+        self.fiq_line = False
+        self.work: Deque[Callable[["VCPU"], None]] = collections.deque()
+        self.counters = VCPUCounters()
+        self.wake = threading.Condition(threading.Lock())
+        self.stop_reason: Optional[str] = None
+        self.single_step = False
+
+    # ---- requests from other threads ---------------------------------------
+    def kick(self) -> None:
+        """Make the vCPU leave translated code at its next block boundary and wake it if asleep."""
+        self.exit_request = True
+        with self.wake:
+            self.wake.notify_all()
+
+    def run_on_cpu(self, fn: Callable[["VCPU"], None]) -> None:
+        self.work.append(fn)
+        self.kick()
+
+    # ---- power -----------------------------------------------------------------
+    def power_on(self, entry: int, context: Optional[int] = None) -> None:
+        """Reset and start at ``entry`` (bit 0 selects Thumb), r0 = ``context``."""
+        s = self.state
+        s.reset(entry & ~1, thumb=bool(entry & 1))
+        if context is not None:
+            s.R[0] = context & 0xFFFFFFFF
+        self.jump_cache.clear()
+        if self.tlb is not None:
+            self.tlb.flush_all()
+        self.set_run_state(RUNNING)
+
+    def set_run_state(self, st: str) -> None:
+        if st != self.run_state:
+            self.run_state = st
+            self.platform.event("vcpu_state", self, state=st)
+
+    # ---- exceptions ----------------------------------------------------------
+    def take(self, kind: int, lr: int) -> None:
+        self.counters.exceptions += 1
+        pc = self.R[15]
+        target = take_exception(self.state, kind, lr)
+        self.platform.event("exception", self, exc=kind, pc=pc, vector=target)
+
+    def undefined(self, insn: int) -> None:
+        """UDF or an encoding the decoder does not know: the guest's Undefined Instruction exception."""
+        pc = self.R[15]
+        if self.platform.unhandled_exception(self, EXC_UND, pc,
+                                             f"undefined instruction {insn:#010x} at PC {pc:#010x}"):
+            return
+        self.take(EXC_UND, pc + (2 if self.state.cpsr_ctl & PSR_T else 4))
+
+    def abort(self, kind: int, fsr: int, far: int) -> None:
+        s = self.state
+        pc = self.R[15]
+        if kind == EXC_DABT:
+            s.dfsr, s.dfar = fsr, far
+            lr = pc + 8
+        else:
+            s.ifsr, s.ifar = fsr, far
+            lr = pc + 4
+        what = "data abort" if kind == EXC_DABT else "prefetch abort"
+        if self.platform.unhandled_exception(self, kind, pc,
+                                             f"{what} at PC {pc:#010x}, address {far:#010x}, FSR {fsr:#x}"):
+            return
+        self.take(kind, lr)
+
+    def svc(self, imm: int, size: int) -> None:
+        s = self.state
+        thumb = bool(s.cpsr_ctl & PSR_T)
+        if imm == (0xAB if thumb else 0x123456) and s.mode != MODE_USR:
+            self.platform.semihost(self)
+            self.R[15] = (self.R[15] + size) & 0xFFFFFFFF
+            return
+        nxt = (self.R[15] + size) & 0xFFFFFFFF
+        if self.platform.unhandled_exception(self, EXC_SVC, self.R[15], f"SVC {imm:#x} at PC {self.R[15]:#010x}"):
+            return
+        self.take(EXC_SVC, nxt)
+
+    def hvc(self, imm: int, size: int) -> None:
+        if self.state.mode != MODE_USR and self.platform.hvc(self, imm):
+            self.R[15] = (self.R[15] + size) & 0xFFFFFFFF
+            return
+        self.undefined(0xE1400070 | ((imm >> 4) << 8) | (imm & 0xF))
+
+    def bkpt(self, imm: int) -> None:
+        """Without a debugger attached BKPT is a debug-event prefetch abort (IFSR = 2), as in QEMU."""
+        self.abort(EXC_PABT, 0x2, self.R[15])
+
+    def check_interrupts(self) -> bool:
+        """Take a pending unmasked FIQ or IRQ; called at block boundaries. True if one was taken."""
+        ctl = self.state.cpsr_ctl
+        if self.fiq_line and not ctl & PSR_F:
+            self.counters.irqs += 1
+            self.take(EXC_FIQ, self.R[15] + 4)
+            return True
+        if self.irq_line and not ctl & PSR_I:
+            self.counters.irqs += 1
+            self.take(EXC_IRQ, self.R[15] + 4)
+            return True
+        return False
+
+    def interrupt_pending(self) -> bool:
+        """WFI wakes on a pending interrupt even when CPSR masks it."""
+        return self.irq_line or self.fiq_line
+
+    # ---- sleeping and events -------------------------------------------------
+    def wfi(self) -> None:
+        if not self.interrupt_pending():
+            self.counters.wfi_count += 1
+            self.set_run_state(WFI)
+        self.exit_request = True
+
+    def wfe(self) -> None:
+        s = self.state
+        if s.event_reg:
+            s.event_reg = 0
+            return
+        self.counters.wfe_count += 1
+        self.set_run_state(WFE)
+        self.exit_request = True
+
+    def sev(self) -> None:
+        self.platform.send_event(self)
+
+    def yield_(self) -> None:
+        """YIELD: a spin-wait hint; the scheduler may switch to another vCPU."""
+        self.exit_request = True
+
+    # ---- PSR writes -------------------------------------------------------------
+    def write_cpsr(self, value: int, mask: int) -> None:
+        """MSR CPSR / CPS: user mode may only change the flags."""
+        s = self.state
+        if s.mode == MODE_USR:
+            mask &= 0xF80F0000
+        else:
+            mask &= ~(PSR_T | (1 << 24) | 0x0600FC00)  # T, J and IT are not writable by MSR
+        s.set_cpsr(value, mask)
+
+    def write_spsr(self, value: int, mask: int) -> None:
+        s = self.state
+        if s.has_spsr():
+            b = bank_of(s.mode)
+            s.spsr[b] = (s.spsr[b] & ~mask) | (value & mask)
+
+    def exception_return(self, pc: int) -> None:
+        """CPSR = SPSR, then branch (SUBS PC, LR / LDM ^ / RFE / ERET)."""
+        s = self.state
+        spsr = s.current_spsr if s.has_spsr() else s.get_cpsr()
+        self.return_to(pc, spsr)
+
+    def return_to(self, pc: int, psr: int) -> None:
+        s = self.state
+        if (psr & 0x1F) in (MODE_HYP, MODE_MON):
+            psr = (psr & ~0x1F) | s.mode
+        s.set_cpsr(psr)
+        s.excl_addr = -1
+        self.R[15] = (pc & ~1) if psr & PSR_T else (pc & ~3)
+
+    def bx(self, target: int) -> None:
+        """BXWritePC: bit 0 selects the instruction set."""
+        s = self.state
+        if target & 1:
+            if not s.cpsr_ctl & PSR_T:
+                s.set_thumb(True)
+            self.R[15] = target & 0xFFFFFFFE
+        else:
+            if s.cpsr_ctl & PSR_T:
+                s.set_thumb(False)
+            self.R[15] = target & 0xFFFFFFFC
+
+    # ---- system registers -----------------------------------------------------
+    def mrc(self, key: tuple, rt: int, insn: int) -> None:
+        """MRC: rt = system register; rt = 15 sets NZCV from the value's top bits."""
+        value = self.platform.sysreg_read(self, key)
+        if value is None:
+            self.undefined(insn)
+            return
+        if rt == 15:
+            s = self.state
+            s.set_cpsr(value & 0xF0000000, 0xF0000000)
+        else:
+            self.R[rt] = value & 0xFFFFFFFF
+        self.R[15] = (self.R[15] + self.insn_size(insn)) & 0xFFFFFFFF
+
+    def mcr(self, key: tuple, value: int, insn: int) -> None:
+        if not self.platform.sysreg_write(self, key, value & 0xFFFFFFFF):
+            self.undefined(insn)
+            return
+        self.R[15] = (self.R[15] + self.insn_size(insn)) & 0xFFFFFFFF
+
+    def insn_size(self, insn: int) -> int:
+        """Thumb instructions are passed as 16-bit values or 32-bit (hw1 << 16 | hw2)."""
+        return 2 if self.state.cpsr_ctl & PSR_T and insn < 0x10000 else 4

@@ -1,0 +1,189 @@
+"""One vCPU's soft TLB and the slow paths of its memory accesses.
+
+Translated code does the fast path itself: it looks the virtual page up in a
+plain dict (``rmap``/``wmap`` per privilege) that gives ``delta`` such that
+``va + delta`` is the byte offset in RAM, and indexes the RAM memoryview.
+Everything else (a miss, MMIO, flash, an unaligned access, a watched or code
+page) calls ``load``/``store`` here. Only the owning vCPU fills or flushes its
+TLB; the code-page tracker may drop write entries (a dict pop, atomic).
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Tuple
+
+from ..core.state import CPUState
+from .address_space import PAGE_SHIFT, AddressSpace, BusError, HostMemory
+from .codepages import CAUSE_STORE, CodePages
+from .pagetable import EXEC, FS_ALIGNMENT, FS_EXTERNAL, READ, WRITE, Mapping, fault, walk
+
+PRIV, USER = 1, 0
+
+
+class TLBCounters:
+    __slots__ = ("misses", "fills", "slow", "flushes", "page_flushes", "entries_dropped")
+
+    def __init__(self) -> None:
+        self.misses = self.fills = self.slow = self.flushes = self.page_flushes = self.entries_dropped = 0
+
+
+class SoftTLB:
+    def __init__(self, cpu: CPUState, space: AddressSpace, code: CodePages) -> None:
+        self.cpu = cpu
+        self.space = space
+        self.code = code
+        ram = space.ram
+        assert ram is not None
+        self.ram: HostMemory = ram
+        self.ram_base, self.ram_end = ram.base, ram.end
+        # fast maps: vpn -> delta, indexed [USER], [PRIV]
+        self.rmap: Tuple[Dict[int, int], Dict[int, int]] = ({}, {})
+        self.wmap: Tuple[Dict[int, int], Dict[int, int]] = ({}, {})
+        code.write_maps.extend(self.wmap)
+        # full entries for the slow path: (vpn, priv) -> Mapping
+        self.entries: Dict[Tuple[int, int], Mapping] = {}
+        self.counters = TLBCounters()
+        self.watch_check: Optional[Callable[[int, int, bool], None]] = None
+        self.watched_pages: set = set()
+        # What translated code unpacks at block entry, one tuple per privilege.
+        self.fast = tuple((self.rmap[p], self.wmap[p], self._make_load(p), self._make_store(p))
+                          for p in (USER, PRIV))
+
+    # ---- translation ----------------------------------------------------
+    def translate(self, va: int, access: int, priv: int) -> int:
+        vpn = va >> PAGE_SHIFT
+        m = self.entries.get((vpn, priv))
+        if m is None or not m[1 + access]:
+            self.counters.misses += 1
+            m = walk(self.cpu, self.space, va, access, bool(priv))
+            self.entries[(vpn, priv)] = m
+            self.counters.fills += 1
+            self._fill_fast(vpn, m, priv)
+        return m.ppage | (va & 0xFFF)
+
+    def _fill_fast(self, vpn: int, m: Mapping, priv: int) -> None:
+        pa = m.ppage
+        if not (self.ram_base <= pa < self.ram_end) or vpn in self.watched_pages:
+            return
+        delta = (pa - self.ram_base) - (vpn << PAGE_SHIFT)
+        if m.read:
+            self.rmap[priv][vpn] = delta
+        if m.write and not self.code.is_code(pa >> PAGE_SHIFT):
+            wmap = self.wmap[priv]
+            wmap[vpn] = delta
+            if self.code.is_code(pa >> PAGE_SHIFT):  # lost a race with a translator: undo
+                wmap.pop(vpn, None)
+
+    def fetch_phys(self, va: int, priv: int) -> int:
+        """Physical address of an instruction fetch (raises a prefetch abort)."""
+        return self.translate(va, EXEC, priv)
+
+    # ---- flushes (run by the owning vCPU only) ---------------------------
+    def flush_all(self) -> int:
+        dropped = len(self.entries)
+        for d in self.rmap + self.wmap:
+            d.clear()
+        self.entries.clear()
+        self.counters.flushes += 1
+        self.counters.entries_dropped += dropped
+        return dropped
+
+    def flush_page(self, va: int, asid: Optional[int] = None) -> int:
+        vpn = (va & 0xFFFFFFFF) >> PAGE_SHIFT
+        dropped = 0
+        for priv in (USER, PRIV):
+            self.rmap[priv].pop(vpn, None)
+            self.wmap[priv].pop(vpn, None)
+            if self.entries.pop((vpn, priv), None) is not None:
+                dropped += 1
+        self.counters.page_flushes += 1
+        self.counters.entries_dropped += dropped
+        return dropped
+
+    def drop_write_page(self, vpn: int) -> None:
+        for priv in (USER, PRIV):
+            self.wmap[priv].pop(vpn, None)
+
+    # ---- slow paths ------------------------------------------------------
+    def load(self, va: int, size: int, priv: int) -> int:
+        self.counters.slow += 1
+        va &= 0xFFFFFFFF
+        if va & (size - 1):
+            if self.cpu.sctlr & 2:
+                raise fault(READ, FS_ALIGNMENT, va)
+            return self._load_split(va, size, priv)
+        pa = self.translate(va, READ, priv)
+        if self.watch_check is not None:
+            self.watch_check(va, size, False)
+        try:
+            return self.space.read(pa, size, self.cpu.index)
+        except BusError:
+            raise fault(READ, FS_EXTERNAL, va) from None
+
+    def _load_split(self, va: int, size: int, priv: int) -> int:
+        value = 0
+        for i in range(size):
+            value |= self.load((va + i) & 0xFFFFFFFF, 1, priv) << (8 * i)
+        return value
+
+    def store(self, va: int, size: int, value: int, priv: int) -> None:
+        self.counters.slow += 1
+        va &= 0xFFFFFFFF
+        if va & (size - 1):
+            if self.cpu.sctlr & 2:
+                raise fault(WRITE, FS_ALIGNMENT, va)
+            # Translate every byte first so that a fault leaves memory untouched.
+            for i in range(size):
+                self.translate((va + i) & 0xFFFFFFFF, WRITE, priv)
+            for i in range(size):
+                self.store((va + i) & 0xFFFFFFFF, 1, (value >> (8 * i)) & 0xFF, priv)
+            return
+        pa = self.translate(va, WRITE, priv)
+        if self.watch_check is not None:
+            self.watch_check(va, size, True)
+        try:
+            self.space.write(pa, size, value, self.cpu.index)
+        except BusError:
+            raise fault(WRITE, FS_EXTERNAL, va) from None
+        self.code.notify_write(pa, size, CAUSE_STORE, self.cpu.index)
+        # A page whose code was just invalidated becomes fast-writable again.
+        m = self.entries.get((va >> PAGE_SHIFT, priv))
+        if m is not None:
+            self._fill_fast(va >> PAGE_SHIFT, m, priv)
+
+    def read_bytes(self, va: int, length: int, priv: int = PRIV) -> bytes:
+        """Bulk read through this vCPU's translation (semihosting, debugger)."""
+        out = bytearray()
+        while length > 0:
+            n = min(length, 0x1000 - (va & 0xFFF))
+            out += self.space.read_bytes(self.translate(va, READ, priv), n)
+            va = (va + n) & 0xFFFFFFFF
+            length -= n
+        return bytes(out)
+
+    def write_bytes(self, va: int, data: bytes, priv: int = PRIV) -> None:
+        """Bulk write through this vCPU's translation; code on the pages is invalidated."""
+        pos = 0
+        while pos < len(data):
+            n = min(len(data) - pos, 0x1000 - (va & 0xFFF))
+            self.space.write_bytes(self.translate(va, WRITE, priv), data[pos:pos + n])
+            va = (va + n) & 0xFFFFFFFF
+            pos += n
+
+    def _make_load(self, priv: int) -> Callable[[int, int], int]:
+        load = self.load
+
+        def ld(va: int, size: int) -> int:
+            return load(va, size, priv)
+        return ld
+
+    def _make_store(self, priv: int) -> Callable[[int, int, int], None]:
+        store = self.store
+
+        def st(va: int, size: int, value: int) -> None:
+            store(va, size, value, priv)
+        return st
+
+    def snapshot(self) -> List[Tuple[int, int, int, bool, bool, bool]]:
+        """(vaddr, paddr, priv, r, w, x) of every entry, for `monitor info tlb` and the dashboard."""
+        return sorted((vpn << PAGE_SHIFT, m.ppage, p, m.read, m.write, m.execute)
+                      for (vpn, p), m in list(self.entries.items()))

@@ -1,0 +1,280 @@
+"""Python code generation for one translation block.
+
+Semantic handlers call into a ``Block`` to read and write guest registers
+(Python locals inside the block), access memory, and leave the block. The
+finished source is a factory ``_make(C)`` whose inner function ``tb(R, F, X)``
+runs the block:
+
+* ``R``: the vCPU's register list (see core/state.py), loaded into locals at
+  entry and stored back at every exit;
+* ``F``: the vCPU's soft-TLB fast tuples (one per privilege), see mmu/tlb.py;
+* ``X``: the vCPU object, for helpers that need the whole machine.
+
+It returns the next TB when the exit is chained, else None. A guest exception
+raised inside (an abort from a memory helper) stores the registers back and
+sets R[15] to the faulting instruction, found from the traceback's line.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from ..core.state import CF, GE, NF, QF, VF, ZF
+
+LOCAL_NAMES = [f"r{i}" for i in range(15)] + ["pc", "nf", "zf", "cf", "vf", "qf", "ge"]
+FLAG_INDEX = {"nf": NF, "zf": ZF, "cf": CF, "vf": VF, "qf": QF, "ge": GE}
+
+# Condition code -> Python expression over the flag locals (None = always).
+COND_EXPR = {
+    0: "not zf", 1: "zf", 2: "cf", 3: "not cf",
+    4: "nf & 0x80000000", 5: "not nf & 0x80000000", 6: "vf & 0x80000000", 7: "not vf & 0x80000000",
+    8: "cf and zf", 9: "not cf or not zf",
+    10: "not (nf ^ vf) & 0x80000000", 11: "(nf ^ vf) & 0x80000000",
+    12: "zf and not (nf ^ vf) & 0x80000000", 13: "not zf or (nf ^ vf) & 0x80000000",
+    14: None,
+}
+COND_FLAGS = {0: "zf", 1: "zf", 2: "cf", 3: "cf", 4: "nf", 5: "nf", 6: "vf", 7: "vf", 8: "cf zf",
+              9: "cf zf", 10: "nf vf", 11: "nf vf", 12: "zf nf vf", 13: "zf nf vf", 14: ""}
+
+_WB = "\x00WB"
+# Bound in every block by the translator: link slots, RAM views, the guest-exception base class.
+STANDARD_CONSTS = ("L", "M8", "M16", "M32", "GuestException")
+
+
+def _bx(x: Any, target: int) -> None:
+    x.bx(target)  # placeholder line expanded to the register write-back at finalisation
+
+
+class Block:
+    def __init__(self, pc: int, thumb: bool, priv: bool) -> None:
+        self.start_pc = pc
+        self.thumb = thumb
+        self.priv = priv
+        self.lines: List[Tuple[int, str]] = []
+        self.indent = 2
+        self.used: Set[int] = set()
+        self.written: Set[int] = set()
+        self.consts: Dict[str, Any] = {}
+        self.exits: List[int] = []  # static targets, in link-slot order
+        self.insn_pcs: List[int] = []
+        self.line_insn: List[int] = []  # per body line: index of its instruction
+        self.uses_memory = False
+        self.ended = False
+        self.cur_pc = pc
+        self.cur_size = 4
+        self._tmp = 0
+
+    # ---- instruction bracketing ------------------------------------------
+    def begin_insn(self, pc: int, size: int) -> None:
+        self.cur_pc, self.cur_size = pc, size
+        self.insn_pcs.append(pc)
+
+    @property
+    def next_pc(self) -> int:
+        return (self.cur_pc + self.cur_size) & 0xFFFFFFFF
+
+    @property
+    def pc_read(self) -> int:
+        """Value of PC as an operand: this instruction + 8 (ARM) or + 4 (Thumb)."""
+        return (self.cur_pc + (4 if self.thumb else 8)) & 0xFFFFFFFF
+
+    def emit(self, line: str) -> None:
+        self.lines.append((self.indent, line))
+        self.line_insn.append(len(self.insn_pcs) - 1)
+
+    def tmp(self, prefix: str = "t") -> str:
+        self._tmp += 1
+        return f"_{prefix}{self._tmp}"  # never clashes with the register locals r0-r14
+
+    def const(self, name: str, value: Any) -> str:
+        """Make ``value`` visible inside the block as ``name`` (a closure cell)."""
+        old = self.consts.get(name, value)
+        if old is not value:
+            raise ValueError(f"constant {name} bound twice")
+        self.consts[name] = value
+        return name
+
+    def as_local(self, expr: str) -> str:
+        """A name or literal for ``expr``, evaluating it once into a temporary if needed."""
+        if expr.isidentifier() or expr.isdigit():
+            return expr
+        t = self.tmp("a")
+        self.emit(f"{t} = {expr}")
+        return t
+
+    # ---- registers and flags ------------------------------------------------
+    def reg(self, n: int) -> str:
+        if n == 15:
+            return str(self.pc_read)
+        self.used.add(n)
+        return LOCAL_NAMES[n]
+
+    def set_reg(self, n: int, expr: str) -> None:
+        assert n != 15, "PC writes go through write_pc"
+        self.used.add(n)
+        self.written.add(n)
+        self.emit(f"{LOCAL_NAMES[n]} = {expr}")
+
+    def flag(self, name: str) -> str:
+        self.used.add(FLAG_INDEX[name])
+        return name
+
+    def set_flag(self, name: str, expr: str) -> None:
+        idx = FLAG_INDEX[name]
+        self.used.add(idx)
+        self.written.add(idx)
+        self.emit(f"{name} = {expr}")
+
+    def set_nz(self, expr: str) -> None:
+        """N and Z from a 32-bit result (lazily: both locals hold the result)."""
+        for idx in (NF, ZF):
+            self.used.add(idx)
+            self.written.add(idx)
+        self.emit(f"nf = zf = {expr}")
+
+    def cond(self, cc: int) -> Optional[str]:
+        for f in COND_FLAGS[cc].split():
+            self.flag(f)
+        return COND_EXPR[cc]
+
+    # ---- control flow inside the block --------------------------------------
+    def open_if(self, expr: str) -> None:
+        self.emit(f"if {expr}:")
+        self.indent += 1
+
+    def open_else(self) -> None:
+        self.indent -= 1
+        self.emit("else:")
+        self.indent += 1
+
+    def close_if(self) -> None:
+        self.indent -= 1
+
+    # ---- memory ---------------------------------------------------------------
+    def _mem(self) -> None:
+        self.uses_memory = True
+
+    def load(self, size: int, addr: str, dest: Optional[str] = None) -> str:
+        """Emit a zero-extending load of ``size`` bytes; returns the local holding it."""
+        self._mem()
+        addr = self.as_local(addr)
+        dest = dest or self.tmp("v")
+        d = self.tmp("d")
+        if size == 1:
+            self.emit(f"{d} = TR.get({addr} >> 12)")
+            self.emit(f"{dest} = LD({addr}, 1) if {d} is None else M8[{addr} + {d}]")
+        else:
+            view, sh = ("M32", 2) if size == 4 else ("M16", 1)
+            self.emit(f"{d} = TR.get({addr} >> 12)")
+            self.emit(f"{dest} = LD({addr}, {size}) if {d} is None or {addr} & {size - 1} "
+                      f"else {view}[({addr} + {d}) >> {sh}]")
+        return dest
+
+    def store(self, size: int, addr: str, value: str) -> None:
+        self._mem()
+        addr = self.as_local(addr)
+        d = self.tmp("d")
+        self.emit(f"{d} = TW.get({addr} >> 12)")
+        if size == 1:
+            self.emit(f"if {d} is None: ST({addr}, 1, {value})")
+            self.emit(f"else: M8[{addr} + {d}] = {value}")
+        else:
+            view, sh = ("M32", 2) if size == 4 else ("M16", 1)
+            self.emit(f"if {d} is None or {addr} & {size - 1}: ST({addr}, {size}, {value})")
+            self.emit(f"else: {view}[({addr} + {d}) >> {sh}] = {value}")
+
+    def call_helper(self, name: str, fn: Callable[..., Any], args: str, dest: Optional[str] = None) -> str:
+        """Call a Python helper that needs no register write-back (may raise guest aborts)."""
+        self.const(name, fn)
+        if dest:
+            self.emit(f"{dest} = {name}({args})")
+            return dest
+        self.emit(f"{name}({args})")
+        return ""
+
+    # ---- leaving the block ------------------------------------------------------
+    def writeback(self) -> None:
+        self.lines.append((self.indent, _WB))
+        self.line_insn.append(len(self.insn_pcs) - 1)
+
+    def exit_static(self, target: int) -> None:
+        """Leave for a known PC; the exit can be chained to the next TB."""
+        target &= 0xFFFFFFFF
+        slot = len(self.exits)
+        self.exits.append(target)
+        self.writeback()
+        self.emit(f"R[15] = {target:#x}")
+        self.emit(f"return L[{slot}]")
+        self.ended = True
+
+    def exit_dynamic(self, expr: str) -> None:
+        """Leave for a computed PC in the same instruction set (no chaining)."""
+        self.writeback()
+        self.emit(f"R[15] = {expr}")
+        self.emit("return None")
+        self.ended = True
+
+    def exit_interwork(self, expr: str) -> None:
+        """BXWritePC: leave for ``expr``; bit 0 selects Thumb. Same-state targets skip the helper."""
+        t = self.tmp("j")
+        self.emit(f"{t} = {expr}")
+        self.const("BXPC", _bx)
+        self.writeback()
+        if self.thumb:
+            self.emit(f"if not {t} & 1: BXPC(X, {t}); return None")
+            self.emit(f"R[15] = {t} & 0xFFFFFFFE")
+        else:
+            self.emit(f"if {t} & 1: BXPC(X, {t}); return None")
+            self.emit(f"R[15] = {t} & 0xFFFFFFFC")
+        self.emit("return None")
+        self.ended = True
+
+    def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
+        """Store everything back, then let a helper change the vCPU (PC included) and leave."""
+        self.const(name, fn)
+        self.writeback()
+        self.emit(f"R[15] = {self.cur_pc:#x}")
+        self.emit(f"{name}({args})")
+        self.emit("return None")
+        self.ended = True
+
+    # ---- finalisation --------------------------------------------------------------
+    def source(self) -> Tuple[str, List[int]]:
+        """Python source of the factory and, per source line, the index of its instruction (-1: none)."""
+        regs = sorted(self.used | self.written)
+        out = ["def _make(C):"]
+        owners = [-1]
+        names = sorted(set(self.consts) | set(STANDARD_CONSTS))
+        for name in names:
+            out.append(f"    {name} = C[{name!r}]")
+            owners.append(-1)
+        out.append("    def tb(R, F, X):")
+        owners.append(-1)
+        head = []
+        if regs:
+            head.append(", ".join(LOCAL_NAMES[i] for i in regs) + " = "
+                        + ", ".join(f"R[{i}]" for i in regs))
+        if self.uses_memory:
+            head.append(f"TR, TW, LD, ST = F[{1 if self.priv else 0}]")
+        for h in head:
+            out.append("        " + h)
+            owners.append(-1)
+        out.append("        try:")
+        owners.append(-1)
+        written = sorted(self.written)
+        wb = ("; ".join(f"R[{i}] = {LOCAL_NAMES[i]}" for i in written)) if written else "pass"
+        for (ind, text), owner in zip(self.lines, self.line_insn):
+            if text == _WB:
+                if not written:
+                    continue
+                text = wb
+            out.append("    " * (ind + 1) + text)
+            owners.append(owner)
+        out.append("        except GuestException:")
+        owners.append(-1)
+        out.append("            " + wb)
+        owners.append(-1)
+        out.append("            raise")
+        owners.append(-1)
+        out.append("    return tb")
+        owners.append(-1)
+        return "\n".join(out) + "\n", owners

@@ -1,0 +1,165 @@
+"""The translation cache shared by all vCPUs.
+
+Lookups are lock-free: a vCPU first asks its own jump cache (virtual PC and
+flags -> TB), then the shared map. Insertion, chaining and invalidation happen
+under the TB lock. A TB that loses a translation race is dropped; the winner's
+TB is what both vCPUs run. An invalidated TB is marked invalid before it
+leaves the map, so a vCPU that found it just before re-checks and drops it.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..core.events import EventBus
+from ..core.locks import InstrumentedLock
+from ..mmu.address_space import PAGE_SHIFT
+from ..mmu.codepages import CodePages
+
+TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
+
+
+class TB:
+    __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners",
+                 "valid", "incoming", "source", "jc_key", "size", "page_gens")
+
+    def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
+                 owners: List[int], exits: List[int], links: List[Optional["TB"]], pages: Sequence[int],
+                 source: str, size: int) -> None:
+        self.fn = fn
+        self.pc, self.ppc, self.flags = pc, ppc, flags
+        self.insn_pcs = insn_pcs
+        self.ninsns = len(insn_pcs)
+        self.owners = owners
+        self.exits = exits
+        self.links = links
+        self.pages = tuple(pages)
+        self.valid = True
+        self.incoming: List[Tuple["TB", int]] = []
+        self.source = source
+        self.jc_key = (flags << 32) | pc
+        self.size = size
+        self.page_gens: Dict[int, int] = {}
+
+    def __repr__(self) -> str:
+        return f"<TB {self.pc:#010x} ({self.ninsns} insns, flags {self.flags:#x})>"
+
+
+class TBStats:
+    __slots__ = ("translated", "raced", "stale_dropped", "invalidated", "invalidations", "flushes", "chained", "insns_translated",
+                 "translate_ns")
+
+    def __init__(self) -> None:
+        for k in self.__slots__:
+            setattr(self, k, 0)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class TBCache:
+    def __init__(self, code: CodePages, events: EventBus, max_tbs: int = 32768) -> None:
+        self.lock = InstrumentedLock("tb")
+        self.map: Dict[TBKey, TB] = {}
+        self.by_page: Dict[int, List[TB]] = {}
+        self.code = code
+        self.events = events
+        self.max_tbs = max_tbs
+        self.stats = TBStats()
+        self.jump_caches: List[dict] = []
+        code.invalidate_hook = self.invalidate_page
+
+    def lookup(self, key: TBKey) -> Optional[TB]:
+        return self.map.get(key)
+
+    def insert(self, tb: TB) -> Optional[TB]:
+        """Publish ``tb``; if another vCPU published the same block first, return that one.
+        None: the code changed while ``tb`` was being translated (translate again)."""
+        with self.lock:
+            key = (tb.ppc, tb.pc, tb.flags)
+            old = self.map.get(key)
+            if old is not None:
+                self.stats.raced += 1
+                return old
+            code = self.code
+            if any(code.generation(p) != g or not code.is_code(p) for p, g in tb.page_gens.items()):
+                self.stats.stale_dropped += 1
+                return None
+            for ppn in tb.pages:
+                self.by_page.setdefault(ppn, []).append(tb)
+            self.map[key] = tb
+            self.stats.translated += 1
+            self.stats.insns_translated += tb.ninsns
+            return tb
+
+    def link(self, src: TB, slot: int, dst: TB) -> None:
+        """Patch exit ``slot`` of ``src`` to jump straight to ``dst``."""
+        with self.lock:
+            if src.valid and dst.valid and src.links[slot] is None:
+                src.links[slot] = dst
+                dst.incoming.append((src, slot))
+                self.stats.chained += 1
+
+    def _drop(self, tb: TB) -> None:
+        tb.valid = False
+        self.map.pop((tb.ppc, tb.pc, tb.flags), None)
+        for src, slot in tb.incoming:
+            if src.links[slot] is tb:
+                src.links[slot] = None
+        tb.incoming.clear()
+        for i, dst in enumerate(tb.links):
+            if dst is not None:
+                tb.links[i] = None
+        for jc in self.jump_caches:
+            if jc.get(tb.jc_key) is tb:
+                jc.pop(tb.jc_key, None)
+
+    def invalidate_page(self, ppn: int, cause: str, who: int = -1) -> int:
+        """Drop every TB on physical page ``ppn`` and unlink every jump into them."""
+        with self.lock:
+            tbs = self.by_page.pop(ppn, [])
+            for tb in tbs:
+                self._drop(tb)
+                for other in tb.pages:
+                    if other != ppn and other in self.by_page:
+                        self.by_page[other] = [t for t in self.by_page[other] if t is not tb]
+            self.code.unprotect(ppn)
+            if tbs:
+                self.stats.invalidations += 1
+                self.stats.invalidated += len(tbs)
+        if tbs:
+            self.events.emit("tb_invalidate", who, page=ppn << PAGE_SHIFT, tbs=len(tbs), cause=cause)
+        return len(tbs)
+
+    def invalidate_range(self, paddr: int, size: int, cause: str, who: int = -1) -> int:
+        first, last = paddr >> PAGE_SHIFT, (paddr + max(size, 1) - 1) >> PAGE_SHIFT
+        return sum(self.invalidate_page(p, cause, who) for p in range(first, last + 1) if p in self.by_page)
+
+    def flush(self, cause: str, who: int = -1) -> int:
+        """Drop everything. Callers run this as safe work (no vCPU inside translated code)."""
+        t0 = time.perf_counter_ns()
+        with self.lock:
+            n = len(self.map)
+            for tb in list(self.map.values()):
+                tb.valid = False
+                tb.incoming.clear()
+                for i in range(len(tb.links)):
+                    tb.links[i] = None
+            self.map.clear()
+            for ppn in list(self.by_page):
+                self.code.unprotect(ppn)
+            self.by_page.clear()
+            for jc in self.jump_caches:
+                jc.clear()
+            self.stats.flushes += 1
+        self.events.emit("tb_flush", who, tbs=n, cause=cause, ns=time.perf_counter_ns() - t0)
+        return n
+
+    def full(self) -> bool:
+        return len(self.map) >= self.max_tbs
+
+    def snapshot(self) -> dict:
+        d = self.stats.as_dict()
+        d["live"] = len(self.map)
+        d["code_pages"] = len(self.by_page)
+        return d
