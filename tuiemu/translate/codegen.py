@@ -56,6 +56,7 @@ class Block:
         self.consts: Dict[str, Any] = {}
         self.exits: List[int] = []  # static targets, in link-slot order
         self.insn_pcs: List[int] = []
+        self.insn_it: List[int] = []  # Thumb: ITSTATE in force at each instruction (0 outside IT blocks)
         self.line_insn: List[int] = []  # per body line: index of its instruction
         self.uses_memory = False
         self.ended = False

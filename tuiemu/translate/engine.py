@@ -108,6 +108,8 @@ class Engine:
             idx = 0
         else:
             x.R[15] = tb.insn_pcs[idx]
+            if tb.insn_it and tb.insn_it[idx] != (tb.flags >> 8) & 0xFF:
+                x.state.set_itstate(tb.insn_it[idx])  # the faulting instruction's IT state goes to SPSR
         if isinstance(e, GuestAbort):
             x.abort(e.kind, e.fsr, e.far)
         elif isinstance(e, WatchpointHit):

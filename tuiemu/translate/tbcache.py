@@ -21,7 +21,7 @@ TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
 
 class TB:
     __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners",
-                 "valid", "incoming", "source", "jc_key", "size", "page_gens")
+                 "valid", "incoming", "source", "jc_key", "size", "page_gens", "insn_it")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
                  owners: List[int], exits: List[int], links: List[Optional["TB"]], pages: Sequence[int],
@@ -40,6 +40,7 @@ class TB:
         self.jc_key = (flags << 32) | pc
         self.size = size
         self.page_gens: Dict[int, int] = {}
+        self.insn_it: List[int] = []
 
     def __repr__(self) -> str:
         return f"<TB {self.pc:#010x} ({self.ninsns} insns, flags {self.flags:#x})>"

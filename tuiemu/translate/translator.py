@@ -58,6 +58,7 @@ class Translator:
             if ppn not in gens:  # a Thumb instruction straddling into the next page
                 gens[ppn] = self.code.begin_translation(ppn)
         tb.page_gens = gens
+        tb.insn_it = list(b.insn_it)
         x.counters.translated += 1
         tb.size = (b.next_pc - pc) & 0xFFFFFFFF
         return tb
