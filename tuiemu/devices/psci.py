@@ -24,8 +24,9 @@ class PSCI:
         self.system_off, self.system_reset = system_off, system_reset
 
     def _target(self, mpidr: int) -> Any:
+        """The vCPU whose affinity fields (MPIDR without the U/M bits) equal ``mpidr``."""
         for v in self.vcpus:
-            if v.state.mpidr & 0xFFFFFF == mpidr & 0xFFFFFF:
+            if v.state.mpidr & 0xFFFFFF == mpidr:
                 return v
         return None
 
