@@ -6,7 +6,7 @@ import os
 import sys
 import time
 import traceback
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .loader import LoadError
 from .machine import Machine
@@ -44,7 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-insns", type=int, metavar="N", help=f"stop after N instructions (exit {EXIT_MAX_INSNS})")
     r.add_argument("--stats", action="store_true", help="print counters and lock contention at exit (stderr)")
     r.add_argument("--append", default=None, help="command line for SYS_GET_CMDLINE")
+    r.add_argument("--gdb", metavar="[HOST:]PORT", help="serve the GDB remote protocol (default host 127.0.0.1)")
+    r.add_argument("-s", dest="gdb_default", action="store_true", help="same as --gdb 127.0.0.1:1234 (QEMU)")
+    r.add_argument("-S", dest="start_paused", action="store_true",
+                   help="start with every vCPU stopped until the debugger continues")
     return p
+
+
+def parse_endpoint(text: str) -> Tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise SystemExit(f"tuiemu: bad --gdb address {text!r}") from None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -64,6 +76,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     except LoadError as e:
         print(f"tuiemu: {e}", file=sys.stderr)
         return EXIT_LOAD_ERROR
+    server = None
+    if args.gdb or args.gdb_default:
+        from .gdbstub.server import GdbServer
+        host, port = parse_endpoint(args.gdb or "127.0.0.1:1234")
+        server = GdbServer(machine, host, port)
+        try:
+            server.start()
+        except OSError as e:
+            print(f"tuiemu: cannot listen on {host}:{port}: {e.strerror}", file=sys.stderr)
+            return EXIT_LOAD_ERROR
+        print(f"tuiemu: waiting for gdb on {host}:{server.port}", file=sys.stderr)
+    if args.start_paused:
+        machine.runctl.stop(reason="start")
     t0 = time.perf_counter()
     try:
         code = machine.run(max_insns=args.max_insns)
@@ -78,6 +103,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             traceback.print_exc()
         return EXIT_INTERNAL
     wall = time.perf_counter() - t0
+    if server is not None:
+        server.notify_exit(code)
     if machine.stop_message:
         print(f"tuiemu: {machine.stop_message}", file=sys.stderr)
     if code is None:

@@ -14,6 +14,7 @@ from .core import cp15
 from .core.clock import CNTFRQ, GuestClock
 from .core.events import EventBus
 from .core.exceptions import EXC_NAMES
+from .core.runcontrol import RunControl
 from .core.safework import SafeWork
 from .core.scheduler import Scheduler
 from .core.vcpu import OFF, RUNNING, VCPU
@@ -86,6 +87,7 @@ class Machine:
                                    quantum=quantum, next_deadline=self.timer.next_deadline,
                                    update_timers=self.timer.update)
         self.timer.on_change = self.scheduler.timers_changed
+        self.runctl = RunControl(self)
         self.image: Optional[Image] = None
         self.exit_code: Optional[int] = None
         self.stop_message: Optional[str] = None

@@ -7,8 +7,20 @@ run loop turns them into a guest exception or a stop.
 from __future__ import annotations
 
 from .state import (
-    MODE_ABT, MODE_FIQ, MODE_IRQ, MODE_SVC, MODE_UND, PSR_A, PSR_E, PSR_F, PSR_I, PSR_IT_MASK, PSR_J,
-    PSR_T, CPUState, bank_of,
+    MODE_ABT,
+    MODE_FIQ,
+    MODE_IRQ,
+    MODE_SVC,
+    MODE_UND,
+    PSR_A,
+    PSR_E,
+    PSR_F,
+    PSR_I,
+    PSR_IT_MASK,
+    PSR_J,
+    PSR_T,
+    CPUState,
+    bank_of,
 )
 
 EXC_UND, EXC_SVC, EXC_PABT, EXC_DABT, EXC_IRQ, EXC_FIQ = 1, 2, 3, 4, 6, 7

@@ -14,7 +14,7 @@ from typing import Callable, List, Optional
 from .clock import GuestClock
 from .safework import SafeWork
 from .state import PSR_F, PSR_I
-from .vcpu import OFF, RUNNING, STOPPED, WFE, WFI, VCPU
+from .vcpu import RUNNING, VCPU, WFE, WFI
 
 
 class Scheduler:
@@ -33,8 +33,11 @@ class Scheduler:
         self.finished = threading.Event()
         self.max_insns: Optional[int] = None
         self.error: Optional[BaseException] = None
-        self.paused = threading.Event()  # set: every vCPU must stay stopped (debugger, dashboard)
         self._timer_wake = threading.Event()
+        if threads == "single":  # one thread serves them all: any kick must wake it
+            shared = threading.Condition(threading.Lock())
+            for v in vcpus:
+                v.wake = shared
 
     # ---- shared per-vCPU bookkeeping -------------------------------------
     def service(self, v: VCPU) -> None:
@@ -42,6 +45,8 @@ class Scheduler:
         v.exit_request = False
         while v.work:
             v.work.popleft()(v)
+        if v.debug_stop:  # held by the debugger: nothing changes until it lets go
+            return
         st = v.run_state
         if st == RUNNING:
             v.check_interrupts()
@@ -87,7 +92,7 @@ class Scheduler:
                 if self.finished.is_set():
                     return
                 self.service(v)
-                if v.run_state == RUNNING and not self.paused.is_set():
+                if v.run_state == RUNNING and not v.debug_stop:
                     budget = self.quantum
                     if self.max_insns is not None:
                         budget = min(budget, self.max_insns - self.total_insns())
@@ -101,25 +106,17 @@ class Scheduler:
                 self._idle_single()
 
     def _idle_single(self) -> None:
-        """Every vCPU sleeps: fast-forward guest time to the next timer, or wait for an outside event."""
-        if self.paused.is_set():
-            self.paused_wait()
-            return
-        deadlines = [d for d in (self.next_deadline(v) for v in self.vcpus) if d is not None]
-        if deadlines:
+        """No vCPU could run: fast-forward guest time to the next timer of a sleeper, or wait for an
+        outside event (a debugger letting go, device input, work)."""
+        free = [v for v in self.vcpus if not v.debug_stop]
+        deadlines = [d for d in (self.next_deadline(v) for v in free) if d is not None]
+        if deadlines and any(v.run_state in (WFI, WFE) for v in free):
             self.clock.skip_to(min(deadlines))
             return
-        if all(v.run_state in (OFF, STOPPED) for v in self.vcpus) or not any(
-                v.run_state in (WFI, WFE) for v in self.vcpus):
-            time.sleep(0.005)
-            return
-        # Sleepers with no timer armed: only an outside event (debugger, device input) can wake them.
-        v0 = self.vcpus[0]
-        with v0.wake:
-            v0.wake.wait(0.05)
-
-    def paused_wait(self) -> None:
-        time.sleep(0.005)
+        wake = self.vcpus[0].wake
+        with wake:
+            if not any(v.exit_request or v.work for v in self.vcpus):
+                wake.wait(0.05)
 
     # ---- one host thread per vCPU -------------------------------------------
     def _run_multi(self) -> None:
@@ -154,7 +151,7 @@ class Scheduler:
         try:
             while not self.finished.is_set():
                 self.service(v)
-                if v.run_state == RUNNING and not self.paused.is_set():
+                if v.run_state == RUNNING and not v.debug_stop:
                     self.safe.exec_start(v)
                     try:
                         self.execute(v, 1 << 20)

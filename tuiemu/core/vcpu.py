@@ -21,13 +21,13 @@ RUNNING, WFI, WFE, OFF, STOPPED = "running", "wfi", "wfe", "off", "stopped"
 class Platform(Protocol):
     """What the board offers a vCPU (implemented by the machine)."""
 
-    def semihost(self, vcpu: "VCPU") -> None: ...
-    def hvc(self, vcpu: "VCPU", imm: int) -> bool: ...
-    def sysreg_read(self, vcpu: "VCPU", key: tuple) -> Optional[int]: ...
-    def sysreg_write(self, vcpu: "VCPU", key: tuple, value: int) -> bool: ...
-    def unhandled_exception(self, vcpu: "VCPU", kind: int, pc: int, detail: str) -> bool: ...
-    def event(self, kind: str, vcpu: Optional["VCPU"], **info: Any) -> None: ...
-    def send_event(self, vcpu: "VCPU") -> None: ...
+    def semihost(self, vcpu: VCPU) -> None: ...
+    def hvc(self, vcpu: VCPU, imm: int) -> bool: ...
+    def sysreg_read(self, vcpu: VCPU, key: tuple) -> Optional[int]: ...
+    def sysreg_write(self, vcpu: VCPU, key: tuple, value: int) -> bool: ...
+    def unhandled_exception(self, vcpu: VCPU, kind: int, pc: int, detail: str) -> bool: ...
+    def event(self, kind: str, vcpu: Optional[VCPU], **info: Any) -> None: ...
+    def send_event(self, vcpu: VCPU) -> None: ...
 
 
 class VCPUCounters:
@@ -56,11 +56,13 @@ class VCPU:
         self.run_state = OFF
         self.irq_line = False
         self.fiq_line = False
-        self.work: Deque[Callable[["VCPU"], None]] = collections.deque()
+        self.work: Deque[Callable[[VCPU], None]] = collections.deque()
         self.counters = VCPUCounters()
         self.wake = threading.Condition(threading.Lock())
-        self.stop_reason: Optional[str] = None
-        self.single_step = False
+        self.debug_stop = False       # held by the debugger (run control)
+        self.stop_reason: Optional[dict] = None
+        self.watch_suppressed = False  # let one access past the watchpoints (stepping off a hit)
+        self.on_debug_stop: Callable[[VCPU, dict], None] = lambda v, reason: None
 
     # ---- requests from other threads ---------------------------------------
     def kick(self) -> None:
@@ -69,7 +71,7 @@ class VCPU:
         with self.wake:
             self.wake.notify_all()
 
-    def run_on_cpu(self, fn: Callable[["VCPU"], None]) -> None:
+    def run_on_cpu(self, fn: Callable[[VCPU], None]) -> None:
         self.work.append(fn)
         self.kick()
 
@@ -141,6 +143,14 @@ class VCPU:
     def bkpt(self, imm: int) -> None:
         """Without a debugger attached BKPT is a debug-event prefetch abort (IFSR = 2), as in QEMU."""
         self.abort(EXC_PABT, 0x2, self.R[15])
+
+    def debug_break(self) -> None:
+        """A breakpoint: stop before the instruction at R[15] (set by run control)."""
+        self.on_debug_stop(self, {"reason": "breakpoint", "pc": self.R[15]})
+
+    def watchpoint_hit(self, hit: Any) -> None:
+        """A watchpoint fired before the access; R[15] is the accessing instruction."""
+        self.on_debug_stop(self, {"reason": hit.kind, "addr": hit.addr, "pc": self.R[15]})
 
     def check_interrupts(self) -> bool:
         """Take a pending unmasked FIQ or IRQ; called at block boundaries. True if one was taken."""

@@ -65,7 +65,7 @@ class GenericTimer:
         self.on_change()
         return True
 
-    def _levels(self, v: Any) -> "tuple[bool, bool]":
+    def _levels(self, v: Any) -> tuple[bool, bool]:
         s = v.state
         now = self.clock.ticks()
         p = s.cntp_ctl & 3 == CTL_ENABLE and now >= s.cntp_cval

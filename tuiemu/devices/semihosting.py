@@ -235,7 +235,7 @@ class Semihosting:
     def _unsupported(self, x: Any, arg: int) -> int:
         return self._fail(errno.ENOSYS)
 
-    _OPS: Dict[int, Callable[["Semihosting", Any, int], Optional[int]]] = {
+    _OPS: Dict[int, Callable[[Semihosting, Any, int], Optional[int]]] = {
         SYS_OPEN: _open, SYS_CLOSE: _close, SYS_WRITEC: _writec, SYS_WRITE0: _write0, SYS_WRITE: _write,
         SYS_READ: _read, SYS_READC: _readc, SYS_ISERROR: _iserror, SYS_ISTTY: _istty, SYS_SEEK: _seek,
         SYS_FLEN: _flen, SYS_CLOCK: _clock, SYS_TIME: _time, SYS_ERRNO: _errno,

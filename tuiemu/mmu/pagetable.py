@@ -39,7 +39,7 @@ def fault(access: int, fs: int, va: int, domain: int = 0) -> GuestAbort:
     return GuestAbort(EXC_PABT if access == EXEC else EXC_DABT, fsr, va & 0xFFFFFFFF)
 
 
-def _ap_allows(cpu: CPUState, ap: int, priv: bool) -> "tuple[bool, bool]":
+def _ap_allows(cpu: CPUState, ap: int, priv: bool) -> tuple[bool, bool]:
     """(readable, writable) for the AP[2:0] value at this privilege."""
     if cpu.sctlr & (1 << 29):  # AFE: AP[0] is the access flag, AP[2:1] the simplified model
         ap21 = ap >> 1

@@ -59,6 +59,7 @@ class Block:
         self.insn_it: List[int] = []  # Thumb: ITSTATE in force at each instruction (0 outside IT blocks)
         self.line_insn: List[int] = []  # per body line: index of its instruction
         self.uses_memory = False
+        self.breakpoints: Any = frozenset()  # guest addresses where the block must stop before executing
         self.ended = False
         self.cur_pc = pc
         self.cur_size = 4

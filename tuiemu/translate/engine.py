@@ -49,7 +49,6 @@ class Engine:
         F = x.fast
         st = x.state
         jc = x.jump_cache
-        cache = self.cache
         chain = self.chain
         executed = 0
         ntbs = 0
@@ -85,6 +84,16 @@ class Engine:
             x.counters.insns += executed
             x.counters.tbs += ntbs
         return executed
+
+    def step(self, x: Any) -> None:
+        """Execute exactly one instruction in a block of its own (not cached, no breakpoint check)."""
+        tb = None
+        try:
+            tb = self.translator.translate(x, x.R[15], x.state.tb_flags, max_insns=1, breakpoints=False)
+            tb.fn(x.R, x.fast, x)
+            x.counters.insns += tb.ninsns
+        except GuestException as e:
+            x.counters.insns += self._fault(x, tb, e)
 
     def _maybe_link(self, prev: TB, tb: TB, pc: int) -> None:
         """Chain prev's static exit to tb when both sit on the same guest page."""

@@ -24,7 +24,7 @@ class TB:
                  "valid", "incoming", "source", "jc_key", "size", "page_gens", "insn_it")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
-                 owners: List[int], exits: List[int], links: List[Optional["TB"]], pages: Sequence[int],
+                 owners: List[int], exits: List[int], links: List[Optional[TB]], pages: Sequence[int],
                  source: str, size: int) -> None:
         self.fn = fn
         self.pc, self.ppc, self.flags = pc, ppc, flags
@@ -35,7 +35,7 @@ class TB:
         self.links = links
         self.pages = tuple(pages)
         self.valid = True
-        self.incoming: List[Tuple["TB", int]] = []
+        self.incoming: List[Tuple[TB, int]] = []
         self.source = source
         self.jc_key = (flags << 32) | pc
         self.size = size
@@ -47,8 +47,8 @@ class TB:
 
 
 class TBStats:
-    __slots__ = ("translated", "raced", "stale_dropped", "invalidated", "invalidations", "flushes", "chained", "insns_translated",
-                 "translate_ns")
+    __slots__ = ("translated", "raced", "stale_dropped", "invalidated", "invalidations", "flushes", "chained",
+                 "insns_translated", "translate_ns")
 
     def __init__(self) -> None:
         for k in self.__slots__:

@@ -6,7 +6,7 @@ guest page, or the length cap. Handlers come from the pattern table's names.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from ..core.exceptions import EXC_PABT, GuestAbort, GuestException
 from ..core.state import TBF_IT_SHIFT, TBF_PRIV, TBF_THUMB
@@ -23,11 +23,16 @@ from .tbcache import TB
 MAX_INSNS = 48
 
 
+def rt_breakpoint(x: Any) -> None:
+    x.debug_break()
+
+
 class Translator:
     def __init__(self, space: AddressSpace, code: CodePages, max_insns: int = MAX_INSNS) -> None:
         self.space = space
         self.code = code
         self.max_insns = max_insns
+        self.breakpoints: Set[int] = set()  # owned by run control; checked as blocks are translated
         ram = space.ram
         assert ram is not None
         self.base_consts: Dict[str, Any] = {"M8": ram.m8, "M16": ram.m16, "M32": ram.m32,
@@ -39,7 +44,8 @@ class Translator:
             raise GuestAbort(EXC_PABT, FS_EXTERNAL, pa)
         return r
 
-    def translate(self, x: Any, pc: int, flags: int, max_insns: Optional[int] = None) -> TB:
+    def translate(self, x: Any, pc: int, flags: int, max_insns: Optional[int] = None,
+                  breakpoints: bool = True) -> TB:
         """Translate the block at virtual ``pc`` for vCPU ``x`` (raises a prefetch abort at the start)."""
         limit = max_insns or self.max_insns
         priv = 1 if flags & TBF_PRIV else 0
@@ -48,6 +54,7 @@ class Translator:
         region = self._host_region(ppc)
         gens = {ppc >> PAGE_SHIFT: self.code.begin_translation(ppc >> PAGE_SHIFT)}
         b = Block(pc, thumb, bool(priv))
+        b.breakpoints = self.breakpoints if breakpoints else frozenset()
         if thumb:
             from .t32 import translate_thumb  # Thumb decoding lives with its tables
             translate_thumb(self, b, x, region, ppc, flags >> TBF_IT_SHIFT & 0xFF, limit)
@@ -90,6 +97,10 @@ class Translator:
             pat, args = decoded
             pat_handler = pat.handler
         args["insn"] = word
+        if b.cur_pc in b.breakpoints:  # stop before the instruction, which is not executed
+            b.insn_pcs.pop()
+            b.exit_helper("BREAK", rt_breakpoint, "X")
+            return
         cc = args.get("cond", 14) if cond is None else cond
         expr = b.cond(cc) if cc != 14 else None
         if expr is not None:
