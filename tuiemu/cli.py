@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--interp", action="store_true", help="reference mode: one instruction per block, no chaining")
     r.add_argument("--max-insns", type=int, metavar="N", help=f"stop after N instructions (exit {EXIT_MAX_INSNS})")
     r.add_argument("--stats", action="store_true", help="print counters and lock contention at exit (stderr)")
+    r.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace-event JSON file")
     r.add_argument("--append", default=None, help="command line for SYS_GET_CMDLINE")
     r.add_argument("--gdb", metavar="[HOST:]PORT", help="serve the GDB remote protocol (default host 127.0.0.1)")
     r.add_argument("-s", dest="gdb_default", action="store_true", help="same as --gdb 127.0.0.1:1234 (QEMU)")
@@ -76,6 +77,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except LoadError as e:
         print(f"tuiemu: {e}", file=sys.stderr)
         return EXIT_LOAD_ERROR
+    tracer = None
+    if args.trace:
+        from .core.trace import TraceRecorder
+        tracer = TraceRecorder(machine.events, [v.name for v in machine.vcpus], machine.locks())
     server = None
     if args.gdb or args.gdb_default:
         from .gdbstub.server import GdbServer
@@ -105,6 +110,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     wall = time.perf_counter() - t0
     if server is not None:
         server.notify_exit(code)
+    if tracer is not None:
+        n = tracer.write(args.trace)
+        print(f"tuiemu: wrote {n} trace events to {args.trace}", file=sys.stderr)
     if machine.stop_message:
         print(f"tuiemu: {machine.stop_message}", file=sys.stderr)
     if code is None:

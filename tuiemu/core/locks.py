@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 _now = time.perf_counter_ns
 
@@ -34,7 +34,10 @@ class InstrumentedLock:
         self._lock = threading.RLock() if recursive else threading.Lock()
         self._depth = 0
         self._since = 0
+        self._wait = 0
         self.per_thread: Dict[str, LockStats] = {}
+        # (name, thread, acquire start ns, wait ns, hold ns) per outermost hold, when tracing
+        self.tracer: Optional[Callable[[str, str, int, int, int], None]] = None
 
     def acquire(self) -> None:
         lock = self._lock
@@ -49,6 +52,7 @@ class InstrumentedLock:
         self._depth += 1
         if self._depth == 1:
             self._since = _now()
+            self._wait = wait
             st = self.per_thread.get(_thread_key())
             if st is None:
                 st = self.per_thread.setdefault(_thread_key(), LockStats())
@@ -62,9 +66,13 @@ class InstrumentedLock:
     def release(self) -> None:
         self._depth -= 1
         if self._depth == 0:
-            st = self.per_thread.get(_thread_key())
+            key = _thread_key()
+            hold = _now() - self._since
+            st = self.per_thread.get(key)
             if st is not None:
-                st.hold_ns += _now() - self._since
+                st.hold_ns += hold
+            if self.tracer is not None:
+                self.tracer(self.name, key, self._since - self._wait, self._wait, hold)
         self._lock.release()
 
     __enter__ = acquire
