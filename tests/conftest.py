@@ -20,7 +20,7 @@ class Run(NamedTuple):
     err: str
 
 
-def run_cli(elf: Path, *args: str, timeout: float = 300) -> Run:
+def run_cli(elf: Path, *args: str, timeout: float = 120) -> Run:
     p = subprocess.run([sys.executable, "-m", "tuiemu", "run", str(elf), *args], capture_output=True,
                        timeout=timeout, stdin=subprocess.DEVNULL)
     return Run(p.returncode, p.stdout, p.stderr.decode(errors="replace"))

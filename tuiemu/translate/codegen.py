@@ -116,6 +116,13 @@ class Block:
         self.written.add(n)
         self.emit(f"{LOCAL_NAMES[n]} = {expr}")
 
+    def reg_dest(self, n: int) -> str:
+        """The local of register ``n`` as an assignment target (marks it written)."""
+        assert n != 15
+        self.used.add(n)
+        self.written.add(n)
+        return LOCAL_NAMES[n]
+
     def flag(self, name: str) -> str:
         self.used.add(FLAG_INDEX[name])
         return name

@@ -82,35 +82,38 @@ def shift_reg(b: Block, rm: str, stype: int, rs: str, want_carry: bool) -> Tuple
 def alu(b: Block, op: int, s: bool, rd: int, rn: int, op2: str, carry: Optional[str]) -> None:
     """Emit the operation and its flag updates; rd = 15 leaves the block."""
     a = b.reg(rn) if op not in (MOV, MVN) else "0"
-    res = b.tmp("r")
     if op in LOGICAL:
         expr = {AND: f"{a} & {op2}", EOR: f"{a} ^ {op2}", TST: f"{a} & {op2}", TEQ: f"{a} ^ {op2}",
                 ORR: f"{a} | {op2}", MOV: op2, BIC: f"{a} & ~{op2} & {M}", MVN: f"~{op2} & {M}"}[op]
+        if not s:
+            return write_result(b, rd, expr, s)
+        res = b.tmp("r")
         b.emit(f"{res} = {expr}")
-        if s:
-            b.set_nz(res)
-            if carry is not None:
-                b.set_flag("cf", carry)
+        b.set_nz(res)
+        if carry is not None:
+            b.set_flag("cf", carry)
     else:
         x, y = (a, op2) if op not in (RSB, RSC) else (op2, a)
+        adding = op in (ADD, CMN, ADC)
+        if adding:
+            extra = f" + {b.flag('cf')}" if op == ADC else ""
+        else:
+            extra = f" - 1 + {b.flag('cf')}" if op in (SBC, RSC) else ""
+        sign = "+" if adding else "-"
+        if not s:
+            return write_result(b, rd, f"({x} {sign} {y}{extra}) & {M}", s)
         x, y = b.as_local(x), b.as_local(y)
         t = b.tmp("w")
-        if op in (ADD, CMN, ADC):
-            cin = f" + {b.flag('cf')}" if op == ADC else ""
-            b.emit(f"{t} = {x} + {y}{cin}")
-            b.emit(f"{res} = {t} & {M}")
-            if s:
-                b.set_flag("cf", f"{t} >> 32")
-                b.set_flag("vf", f"({x} ^ {res}) & ({y} ^ {res})")
+        res = b.tmp("r")
+        b.emit(f"{t} = {x} {sign} {y}{extra}")
+        b.emit(f"{res} = {t} & {M}")
+        if adding:
+            b.set_flag("cf", f"{t} >> 32")
+            b.set_flag("vf", f"({x} ^ {res}) & ({y} ^ {res})")
         else:
-            bor = f" - 1 + {b.flag('cf')}" if op in (SBC, RSC) else ""
-            b.emit(f"{t} = {x} - {y}{bor}")
-            b.emit(f"{res} = {t} & {M}")
-            if s:
-                b.set_flag("cf", f"{t} >= 0")
-                b.set_flag("vf", f"({x} ^ {y}) & ({x} ^ {res})")
-        if s:
-            b.set_nz(res)
+            b.set_flag("cf", f"{t} >= 0")
+            b.set_flag("vf", f"({x} ^ {y}) & ({x} ^ {res})")
+        b.set_nz(res)
     if op in NO_DEST:
         return
     write_result(b, rd, res, s)

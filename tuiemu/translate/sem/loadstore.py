@@ -123,6 +123,11 @@ def ldst(b: Block, a: Args) -> None:
     size = 1 if a.b else 4
     if a.l:
         wbl = b.as_local(wbv) if wbv and wbv != addr else wbv
+        if a.rt != 15 and not user and not (wbl and a.rn == a.rt):  # straight into the register
+            b.load(size, addr, dest=b.reg_dest(a.rt))
+            if wbl:
+                b.set_reg(a.rn, wbl)
+            return
         value = _load(b, size, addr, user)
         _finish_load(b, a.rt, value, a.rn, wbl)
     else:
