@@ -53,6 +53,7 @@ class VCPU:
         self.fast: Any = None         # tlb.fast, what translated code receives as F
         self.jump_cache: dict = {}
         self.exit_request = False
+        self.extra_insns = 0  # instructions run by self-looping blocks, not yet counted
         self.run_state = OFF
         self.irq_line = False
         self.fiq_line = False

@@ -36,6 +36,8 @@ COND_FLAGS = {0: "zf", 1: "zf", 2: "cf", 3: "cf", 4: "nf", 5: "nf", 6: "vf", 7: 
               9: "cf zf", 10: "nf vf", 11: "nf vf", 12: "zf nf vf", 13: "zf nf vf", 14: ""}
 
 _WB = "\x00WB"
+# Iterations a self-looping block runs before it returns to the dispatcher.
+LOOP_LIMIT = 128
 # Bound in every block by the translator: link slots, RAM views, the guest-exception base class.
 STANDARD_CONSTS = ("L", "M8", "M16", "M32", "GuestException")
 
@@ -60,6 +62,8 @@ class Block:
         self.line_insn: List[int] = []  # per body line: index of its instruction
         self.uses_memory = False
         self.breakpoints: Any = frozenset()  # guest addresses where the block must stop before executing
+        self.allow_loop = True  # may a jump to the block's start stay inside the block
+        self.loops = False
         self.ended = False
         self.cur_pc = pc
         self.cur_size = 4
@@ -206,8 +210,14 @@ class Block:
         self.line_insn.append(len(self.insn_pcs) - 1)
 
     def exit_static(self, target: int) -> None:
-        """Leave for a known PC; the exit can be chained to the next TB."""
+        """Leave for a known PC; the exit can be chained to the next TB. A jump back to the
+        block's own start loops inside the block (bounded, and only while no exit is requested)."""
         target &= 0xFFFFFFFF
+        if target == self.start_pc and self.allow_loop:
+            self.loops = True
+            self.emit(f"if _n < {LOOP_LIMIT} and not X.exit_request:")
+            self.emit("    _n += 1  # completed iterations, this one included")
+            self.emit("    continue")
         slot = len(self.exits)
         self.exits.append(target)
         self.writeback()
@@ -267,20 +277,29 @@ class Block:
         for h in head:
             out.append("        " + h)
             owners.append(-1)
+        written = sorted(self.written)
+        wb = "; ".join(f"R[{i}] = {LOCAL_NAMES[i]}" for i in written)
+        if self.loops:  # instructions of the completed iterations, for the dispatcher's count
+            wb = (wb + "; " if wb else "") + f"X.extra_insns += _n * {len(self.insn_pcs)}"
+            out.append("        _n = 0")
+            owners.append(-1)
         out.append("        try:")
         owners.append(-1)
-        written = sorted(self.written)
-        wb = ("; ".join(f"R[{i}] = {LOCAL_NAMES[i]}" for i in written)) if written else "pass"
+        shift = 1
+        if self.loops:
+            out.append("            while True:")
+            owners.append(-1)
+            shift = 2
         for (ind, text), owner in zip(self.lines, self.line_insn):
             if text == _WB:
-                if not written:
+                if not wb:
                     continue
                 text = wb
-            out.append("    " * (ind + 1) + text)
+            out.append("    " * (ind + shift) + text)
             owners.append(owner)
         out.append("        except GuestException:")
         owners.append(-1)
-        out.append("            " + wb)
+        out.append("            " + (wb or "pass"))
         owners.append(-1)
         out.append("            raise")
         owners.append(-1)

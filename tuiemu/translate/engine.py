@@ -81,6 +81,8 @@ class Engine:
         except GuestException as e:
             executed += self._fault(x, tb, e)
         finally:
+            executed += x.extra_insns  # iterations that self-looping blocks ran inside themselves
+            x.extra_insns = 0
             x.counters.insns += executed
             x.counters.tbs += ntbs
         return executed
@@ -91,7 +93,8 @@ class Engine:
         try:
             tb = self.translator.translate(x, x.R[15], x.state.tb_flags, max_insns=1, breakpoints=False)
             tb.fn(x.R, x.fast, x)
-            x.counters.insns += tb.ninsns
+            x.counters.insns += tb.ninsns + x.extra_insns
+            x.extra_insns = 0
         except GuestException as e:
             x.counters.insns += self._fault(x, tb, e)
 

@@ -55,6 +55,7 @@ class Translator:
         gens = {ppc >> PAGE_SHIFT: self.code.begin_translation(ppc >> PAGE_SHIFT)}
         b = Block(pc, thumb, bool(priv))
         b.breakpoints = self.breakpoints if breakpoints else frozenset()
+        b.allow_loop = limit > 1
         if thumb:
             from .t32 import translate_thumb  # Thumb decoding lives with its tables
             translate_thumb(self, b, x, region, ppc, flags >> TBF_IT_SHIFT & 0xFF, limit)
