@@ -76,7 +76,7 @@ class Engine:
                 nxt = tb.fn(R, F, x)
                 executed += tb.ninsns
                 ntbs += 1
-                if x.exit_request or executed >= budget:
+                if x.exit_request or executed + x.extra_insns >= budget:
                     break
         except GuestException as e:
             executed += self._fault(x, tb, e)
