@@ -38,8 +38,7 @@ class Engine:
         while True:
             t0 = time.perf_counter_ns()
             new = self.translator.translate(x, pc, flags)
-            self.cache.stats.translate_ns += time.perf_counter_ns() - t0
-            tb = self.cache.insert(new)
+            tb = self.cache.insert(new, time.perf_counter_ns() - t0)
             if tb is not None:
                 return tb
 

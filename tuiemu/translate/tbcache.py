@@ -73,10 +73,11 @@ class TBCache:
     def lookup(self, key: TBKey) -> Optional[TB]:
         return self.map.get(key)
 
-    def insert(self, tb: TB) -> Optional[TB]:
+    def insert(self, tb: TB, translate_ns: int = 0) -> Optional[TB]:
         """Publish ``tb``; if another vCPU published the same block first, return that one.
         None: the code changed while ``tb`` was being translated (translate again)."""
         with self.lock:
+            self.stats.translate_ns += translate_ns
             key = (tb.ppc, tb.pc, tb.flags)
             old = self.map.get(key)
             if old is not None:
