@@ -29,7 +29,7 @@ class EventBus:
         self.totals: Dict[str, int] = collections.Counter()
         self.listeners: List[Callable[[Event], None]] = []
 
-    def emit(self, kind: str, vcpu: Optional[int] = -1, **info: Any) -> Event:
+    def emit(self, kind: str, vcpu: Optional[int] = -1, /, **info: Any) -> Event:
         ev = Event(next(self._seq), time.perf_counter_ns() - self.t0, kind, -1 if vcpu is None else vcpu, info)
         self.ring.append(ev)
         self.totals[kind] += 1

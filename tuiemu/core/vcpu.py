@@ -202,6 +202,12 @@ class VCPU:
         else:
             mask &= ~(PSR_T | (1 << 24) | 0x0600FC00)  # T, J and IT are not writable by MSR
         s.set_cpsr(value, mask)
+        self._recheck_interrupts()
+
+    def _recheck_interrupts(self) -> None:
+        """After CPSR changed (possibly unmasking): leave translated code to take a pending interrupt."""
+        if self.irq_line or self.fiq_line:
+            self.exit_request = True
 
     def write_spsr(self, value: int, mask: int) -> None:
         s = self.state
@@ -221,6 +227,7 @@ class VCPU:
             psr = (psr & ~0x1F) | s.mode
         s.set_cpsr(psr)
         s.excl_addr = -1
+        self._recheck_interrupts()
         self.R[15] = (pc & ~1) if psr & PSR_T else (pc & ~3)
 
     def bx(self, target: int) -> None:
