@@ -6,7 +6,7 @@ has reached the compare value.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..core.clock import CNTFRQ, GuestClock
 
@@ -23,6 +23,7 @@ class GenericTimer:
         self.clock = clock
         self.gic = gic
         self.on_change: Callable[[], None] = lambda: None  # wakes the scheduler's timer thread
+        self._last: Dict[int, Tuple[bool, bool]] = {}
 
     def _count(self, which: str, s: Any) -> int:
         now = self.clock.ticks()
@@ -73,9 +74,11 @@ class GenericTimer:
         return p, vt
 
     def update_vcpu(self, v: Any) -> None:
-        p, vt = self._levels(v)
-        self.gic.set_irq(PPI_PHYS, p, v.index)
-        self.gic.set_irq(PPI_VIRT, vt, v.index)
+        levels = self._levels(v)
+        if self._last.get(v.index) != levels:  # the GIC (and its lock) only hears about changes
+            self._last[v.index] = levels
+            self.gic.set_irq(PPI_PHYS, levels[0], v.index)
+            self.gic.set_irq(PPI_VIRT, levels[1], v.index)
 
     def update(self) -> None:
         for v in self.vcpus:
