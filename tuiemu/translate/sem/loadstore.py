@@ -61,7 +61,7 @@ def rt_user_bank(x: Any, load: int, regs: List[int], addr: int, wb: int, rn: int
 
 
 # ---- address computation ----
-def _address(b: Block, a: Args, offset: str) -> "tuple[str, str, bool]":
+def _address(b: Block, a: Args, offset: str) -> tuple[str, str, bool]:
     """(access address, writeback value or '', writeback?) for P/U/W addressing."""
     base = b.reg(a.rn)
     if a.rn == 15:
