@@ -106,7 +106,7 @@ class Translator:
         expr = b.cond(cc) if cc != 14 else None
         if expr is not None:
             b.open_if(expr)
-        HANDLERS.get(pat_handler, HANDLERS["undef"])(b, args)
+        HANDLERS[pat_handler](b, args)
         if expr is not None:
             b.emit("pass")
             b.close_if()
