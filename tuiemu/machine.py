@@ -11,9 +11,9 @@ import threading
 from typing import Any, Dict, List, Optional
 
 from .core import cp15
-from .core.clock import CNTFRQ, GuestClock
+from .core.clock import GuestClock
 from .core.events import EventBus
-from .core.exceptions import EXC_NAMES
+from .core.exceptions import GuestAbort, vector_address
 from .core.runcontrol import RunControl
 from .core.safework import SafeWork
 from .core.scheduler import Scheduler
@@ -25,7 +25,7 @@ from .devices.pl011 import PL011
 from .devices.psci import PSCI
 from .devices.semihosting import Semihosting
 from .loader import Image, LoadError, load_elf
-from .mmu.address_space import AddressSpace, BusError, HostMemory, MMIORegion
+from .mmu.address_space import AddressSpace, HostMemory, MMIORegion
 from .mmu.codepages import CAUSE_CACHE_OP, CAUSE_DMA, CodePages
 from .mmu.exclusive import ExclusiveMonitor
 from .mmu.pagetable import EXEC, READ, WRITE
@@ -159,10 +159,10 @@ class Machine:
     def unhandled_exception(self, vcpu: VCPU, kind: int, pc: int, detail: str) -> bool:
         """Stop the run (exit status 3) when the guest has no vector table to take the exception to."""
         s = vcpu.state
-        vector = cp15_vector(s, kind)
+        vector = vector_address(s, kind)
         try:
-            pa = vcpu.tlb.translate(vector, EXEC, 1)
-        except Exception:
+            pa: Optional[int] = vcpu.tlb.translate(vector, EXEC, 1)
+        except GuestAbort:
             pa = None
         if pa is not None and not (FLASH_BASE <= pa < FLASH_BASE + FLASH_SIZE and not self._flash_loaded()):
             return False
@@ -245,7 +245,7 @@ class Machine:
         elif op == "ICIMVAU":
             try:
                 stale = self.code.revalidate([vcpu.tlb.translate(value, READ, 1) >> 12])
-            except Exception:
+            except GuestAbort:  # nothing mapped there: no code to invalidate
                 return
         else:
             return
@@ -271,9 +271,8 @@ class Machine:
         access = WRITE if op.endswith("W") else READ
         try:
             pa = vcpu.tlb.translate(va, access, priv)
-        except Exception as e:
-            fsr = getattr(e, "fsr", 0)
-            return ((fsr & 0xF) << 1) | ((fsr >> 10 & 1) << 5) | 1
+        except GuestAbort as e:
+            return ((e.fsr & 0xF) << 1) | ((e.fsr >> 10 & 1) << 5) | 1
         return pa & ~0xFFF
 
     def _context_changed(self, vcpu: VCPU) -> None:
@@ -304,10 +303,3 @@ class Machine:
     def locks(self) -> list:
         return [self.cache.lock, self.space.io_lock, self.safe.lock, self.exclusive.lock]
 
-
-def cp15_vector(s: Any, kind: int) -> int:
-    from .core.exceptions import _ENTRY, vector_base
-    return (vector_base(s) + _ENTRY[kind][1]) & 0xFFFFFFFF
-
-
-__all__ = ["Machine", "LoadError", "BusError", "EXC_NAMES", "CNTFRQ", "CAUSE_DMA"]

@@ -181,10 +181,3 @@ def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: object,
                 on_context()
     return True
 
-
-def name_of(key: tuple) -> str:
-    reg = _TABLE.get(key)
-    if reg is not None:
-        return reg.name
-    maint = _MAINT.get(key)
-    return maint[1] if maint else f"cp{key[0]}{key[1:]}"

@@ -41,6 +41,10 @@ def vector_base(cpu: CPUState) -> int:
     return 0xFFFF0000 if cpu.sctlr & (1 << 13) else cpu.vbar & ~0x1F
 
 
+def vector_address(cpu: CPUState, kind: int) -> int:
+    return (vector_base(cpu) + _ENTRY[kind][1]) & 0xFFFFFFFF
+
+
 def take_exception(cpu: CPUState, kind: int, lr: int) -> int:
     """Enter the handler of ``kind`` with LR = ``lr``; returns the vector address."""
     mode, offset, mask = _ENTRY[kind]
@@ -81,6 +85,3 @@ class WatchpointHit(GuestException):
         super().__init__(addr, kind)
         self.addr, self.kind = addr, kind
 
-
-class EmulationError(Exception):
-    """A condition the emulator cannot continue from (reported, never a traceback)."""

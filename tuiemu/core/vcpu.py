@@ -15,7 +15,7 @@ from .exceptions import EXC_DABT, EXC_FIQ, EXC_IRQ, EXC_PABT, EXC_SVC, EXC_UND, 
 from .state import MODE_HYP, MODE_MON, MODE_USR, PSR_F, PSR_I, PSR_T, CPUState, bank_of
 
 # run states shown to debuggers and the dashboard
-RUNNING, WFI, WFE, OFF, STOPPED = "running", "wfi", "wfe", "off", "stopped"
+RUNNING, WFI, WFE, OFF = "running", "wfi", "wfe", "off"
 
 
 class Platform(Protocol):

@@ -13,7 +13,6 @@ from ..core.locks import InstrumentedLock
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
-PAGE_MASK = PAGE_SIZE - 1
 
 
 class Device(Protocol):
@@ -146,6 +145,3 @@ class AddressSpace:
         for hook in self.on_write:
             hook(start, total)
 
-    def is_host_memory(self, addr: int, length: int = 1) -> bool:
-        r = self.find(addr)
-        return isinstance(r, HostMemory) and addr + length <= r.end

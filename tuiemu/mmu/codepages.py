@@ -57,10 +57,6 @@ class CodePages:
     def generation(self, ppn: int) -> int:
         return self.gens.get(ppn, 0)
 
-    def bump(self, ppn: int) -> None:
-        with self._lock:
-            self.gens[ppn] = self.gens.get(ppn, 0) + 1
-
     def notify_write(self, paddr: int, size: int, cause: str, who: int = -1) -> None:
         """After a write landed (not through a fast store path): invalidate code it touched."""
         first, last = paddr >> PAGE_SHIFT, (paddr + max(size, 1) - 1) >> PAGE_SHIFT

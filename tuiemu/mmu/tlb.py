@@ -87,7 +87,7 @@ class SoftTLB:
         self.counters.entries_dropped += dropped
         return dropped
 
-    def flush_page(self, va: int, asid: Optional[int] = None) -> int:
+    def flush_page(self, va: int) -> int:
         vpn = (va & 0xFFFFFFFF) >> PAGE_SHIFT
         dropped = 0
         for priv in (USER, PRIV):
@@ -98,10 +98,6 @@ class SoftTLB:
         self.counters.page_flushes += 1
         self.counters.entries_dropped += dropped
         return dropped
-
-    def drop_write_page(self, vpn: int) -> None:
-        for priv in (USER, PRIV):
-            self.wmap[priv].pop(vpn, None)
 
     # ---- slow paths ------------------------------------------------------
     def load(self, va: int, size: int, priv: int) -> int:

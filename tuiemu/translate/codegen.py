@@ -154,11 +154,6 @@ class Block:
         self.emit(f"if {expr}:")
         self.indent += 1
 
-    def open_else(self) -> None:
-        self.indent -= 1
-        self.emit("else:")
-        self.indent += 1
-
     def close_if(self) -> None:
         self.indent -= 1
 
@@ -194,15 +189,6 @@ class Block:
             view, sh = ("M32", 2) if size == 4 else ("M16", 1)
             self.emit(f"if {d} is None or {addr} & {size - 1}: ST({addr}, {size}, {value})")
             self.emit(f"else: {view}[({addr} + {d}) >> {sh}] = {value}")
-
-    def call_helper(self, name: str, fn: Callable[..., Any], args: str, dest: Optional[str] = None) -> str:
-        """Call a Python helper that needs no register write-back (may raise guest aborts)."""
-        self.const(name, fn)
-        if dest:
-            self.emit(f"{dest} = {name}({args})")
-            return dest
-        self.emit(f"{name}({args})")
-        return ""
 
     # ---- leaving the block ------------------------------------------------------
     def writeback(self) -> None:
