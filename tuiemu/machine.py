@@ -49,7 +49,7 @@ class Machine:
             raise ValueError("-smp must be between 1 and 8")
         self.ncpus = ncpus
         self.events = EventBus()
-        self.console = console if console is not None else Console()
+        self.console = console if console is not None else Console(sys.stdout.buffer)
         self.space = AddressSpace()
         self.ram = HostMemory("ram", RAM_BASE, ram_size)
         self.space.add(self.ram)

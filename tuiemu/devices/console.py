@@ -1,14 +1,21 @@
 """The console: where UART and semihosting text goes, in the order the guest produces it."""
 from __future__ import annotations
 
-import sys
 import threading
 from typing import BinaryIO, Callable, List, Optional
 
 
+def _isatty(stream: Optional[BinaryIO]) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class Console:
     def __init__(self, out: Optional[BinaryIO] = None) -> None:
-        self.out = out if out is not None else sys.stdout.buffer
+        self.out = out  # None: the text is only captured or passed to listeners
+        self.is_tty = _isatty(self.out)  # semihosting SYS_ISTTY answers this for console handles
         self.lock = threading.Lock()
         self.listeners: List[Callable[[bytes], None]] = []  # e.g. the dashboard's console pane
         self.captured = bytearray()

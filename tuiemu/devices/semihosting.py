@@ -168,7 +168,7 @@ class Semihosting:
         obj = self.handles.get(self._word(x, arg))
         if obj is None:
             return self._fail(errno.EBADF)
-        return 1 if isinstance(obj, _ConsoleHandle) else 0
+        return 1 if isinstance(obj, _ConsoleHandle) and self.console.is_tty else 0
 
     def _seek(self, x: Any, arg: int) -> int:
         h, pos = self._args(x, arg, 2)
