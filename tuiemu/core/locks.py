@@ -2,6 +2,19 @@
 
 The statistics are updated only by the thread that holds (or just obtained) the
 lock, so they need no lock of their own; readers take a snapshot.
+
+Lock order (a thread holding one may only take those to its right):
+
+    exclusive monitor -> I/O -> TB -> code pages -> a vCPU's wake lock
+
+* exclusive (mmu/exclusive.py): STREX/SWP compare-and-store; the access may be
+  MMIO (I/O lock) or hit a code page (TB lock, to invalidate).
+* I/O (mmu/address_space.py): every MMIO access; a device may raise an
+  interrupt (kicks a vCPU: wake lock) or write RAM by DMA (TB lock).
+* TB (translate/tbcache.py): insertion, chaining, invalidation; takes the
+  code-page tracker's lock to unprotect pages.
+* safe work (core/safework.py) is never held while work runs or while any
+  other engine lock is taken: the world is stopped by flags and waiting.
 """
 from __future__ import annotations
 
