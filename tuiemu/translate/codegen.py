@@ -16,6 +16,7 @@ sets R[15] to the faulting instruction, found from the traceback's line.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..core.state import CF, GE, NF, QF, VF, ZF
@@ -36,6 +37,7 @@ COND_FLAGS = {0: "zf", 1: "zf", 2: "cf", 3: "cf", 4: "nf", 5: "nf", 6: "vf", 7: 
               9: "cf zf", 10: "nf vf", 11: "nf vf", 12: "zf nf vf", 13: "zf nf vf", 14: ""}
 
 _WB = "\x00WB"
+_LITERAL_EXPR = re.compile(r"^[0-9a-fA-FxX+\-*&|^~<>() ]+$")
 # Iterations a self-looping block runs before it returns to the dispatcher.
 LOOP_LIMIT = 128
 # Bound in every block by the translator: link slots, RAM views, the guest-exception base class.
@@ -63,6 +65,9 @@ class Block:
         self.uses_memory = False
         self.breakpoints: Any = frozenset()  # guest addresses where the block must stop before executing
         self.allow_loop = True  # may a jump to the block's start stay inside the block
+        # Reads guest memory on the block's first page at translation time (None elsewhere). Its
+        # page is write-protected while the block lives, so a value read here cannot go stale.
+        self.code_reader: Callable[[int, int], Optional[int]] = lambda addr, size: None
         self.loops = False
         self.ended = False
         self.cur_pc = pc
@@ -100,9 +105,15 @@ class Block:
         return name
 
     def as_local(self, expr: str) -> str:
-        """A name or literal for ``expr``, evaluating it once into a temporary if needed."""
+        """A name or literal for ``expr``, evaluating it once into a temporary if needed
+        (an expression of literals only is folded at translation time)."""
         if expr.isidentifier() or expr.isdigit():
             return expr
+        if _LITERAL_EXPR.match(expr):
+            try:
+                return str(eval(expr, {"__builtins__": {}}))  # digits and operators only
+            except (NameError, SyntaxError, ArithmeticError):
+                pass
         t = self.tmp("a")
         self.emit(f"{t} = {expr}")
         return t
@@ -166,6 +177,11 @@ class Block:
         self._mem()
         addr = self.as_local(addr)
         dest = dest or self.tmp("v")
+        if addr.isdigit():  # a literal pool entry on this block's own (write-protected) page
+            value = self.code_reader(int(addr), size)
+            if value is not None:
+                self.emit(f"{dest} = {value:#x}")
+                return dest
         d = self.tmp("d")
         if size == 1:
             self.emit(f"{d} = TR.get({addr} >> 12)")

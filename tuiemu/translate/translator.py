@@ -6,7 +6,7 @@ guest page, or the length cap. Handlers come from the pattern table's names.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Set
+from typing import Any, Callable, Dict, Optional, Set
 
 from ..core.exceptions import EXC_PABT, GuestAbort, GuestException
 from ..core.state import TBF_IT_SHIFT, TBF_PRIV, TBF_THUMB
@@ -56,6 +56,7 @@ class Translator:
         b = Block(pc, thumb, bool(priv))
         b.breakpoints = self.breakpoints if breakpoints else frozenset()
         b.allow_loop = limit > 1
+        b.code_reader = self._page_reader(region, pc, ppc)
         if thumb:
             from .t32 import translate_thumb  # Thumb decoding lives with its tables
             translate_thumb(self, b, x, region, ppc, flags >> TBF_IT_SHIFT & 0xFF, limit)
@@ -70,6 +71,17 @@ class Translator:
         x.counters.translated += 1
         tb.size = (b.next_pc - pc) & 0xFFFFFFFF
         return tb
+
+    @staticmethod
+    def _page_reader(region: HostMemory, pc: int, ppc: int) -> Callable[[int, int], Optional[int]]:
+        page, off0 = pc & ~0xFFF, (ppc & ~0xFFF) - region.base
+
+        def read(addr: int, size: int) -> Optional[int]:
+            if addr & ~0xFFF != page or addr & (size - 1) or off0 + 0x1000 > region.size:
+                return None
+            off = off0 + (addr & 0xFFF)
+            return int.from_bytes(region.mm[off:off + size], "little")
+        return read
 
     def _translate_arm(self, b: Block, region: HostMemory, pc: int, ppc: int, limit: int) -> None:
         page_end = (pc | 0xFFF) + 1

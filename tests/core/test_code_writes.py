@@ -1,0 +1,52 @@
+"""Writes to code and to literals on code pages are seen: by the writer, by the debugger, by DMA."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tuiemu.devices.console import Console
+from tuiemu.machine import Machine
+
+from ..elfgen import BASE, branch, exit_with, mov32, write_program
+
+
+def literal_rewrite_program() -> list:
+    """Reads a literal with a PC-relative LDR, overwrites it with a store, reads it again."""
+    lit = BASE + 0x100
+    code = mov32(2, lit) + [0xE3A03000, 0xE3A04000]      # r2 = &lit; r3 = 0; r4 = 0
+    loop = BASE + 4 * len(code)
+    ldr_off = lit - (loop + 8)
+    code += [0xE59F0000 | ldr_off]                        # ldr r0, [pc, #off]
+    code += [0xE0844000]                                  # add r4, r4, r0
+    code += [0xE3A01055, 0xE5821000]                      # mov r1, #0x55; str r1, [r2]
+    code += [0xE2833001, 0xE3530002]                      # add r3, #1; cmp r3, #2
+    code += [(branch(BASE + 4 * len(code), loop) & 0x0FFFFFFF) | 0x10000000]  # bne loop
+    code += exit_with(0, BASE + 0x1000)
+    code += [0] * ((lit - BASE) // 4 - len(code)) + [0x11]
+    return code
+
+
+@pytest.mark.parametrize("interp", [False, True])
+def test_literal_pool_rewrite_is_seen(tmp_path: Path, interp: bool) -> None:
+    m = Machine(threads="single", interp=interp, console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "lit.elf", literal_rewrite_program())))
+    assert m.run() == 0
+    assert m.vcpus[0].R[4] == 0x11 + 0x55
+
+
+def test_debugger_write_over_translated_code_is_seen(tmp_path: Path) -> None:
+    """Patch an instruction after it was translated: the next execution runs the new one."""
+    code = [0xE3A00001, 0xE3A01000]                       # 0: mov r0, #1 ; 4: mov r1, #0
+    loop = BASE + 8
+    code += [0xE2811001, 0xE3510010]                      # add r1, #1 ; cmp r1, #16
+    code += [(branch(BASE + 4 * len(code), loop) & 0x0FFFFFFF) | 0x10000000]
+    code += [branch(BASE + 4 * len(code), BASE)]          # back to the start: mov r0 runs again
+    m = Machine(threads="single", console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "patch.elf", code)))
+    assert m.run(max_insns=200) is None and m.vcpus[0].R[0] == 1
+    invalidated = m.cache.stats.invalidated
+    m.write_memory(BASE, (0xE3A00007).to_bytes(4, "little"), m.vcpus[0])  # mov r0, #7
+    assert m.cache.stats.invalidated > invalidated
+    m.run(max_insns=400)
+    assert m.vcpus[0].R[0] == 7
