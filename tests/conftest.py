@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import List, NamedTuple
 
@@ -21,9 +23,19 @@ class Run(NamedTuple):
 
 
 def run_cli(elf: Path, *args: str, timeout: float = 120) -> Run:
-    p = subprocess.run([sys.executable, "-m", "tuiemu", "run", str(elf), *args], capture_output=True,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    return Run(p.returncode, p.stdout, p.stderr.decode(errors="replace"))
+    """Run the CLI; on a timeout, dump every thread's stack (SIGUSR1) into the failure message."""
+    p = subprocess.Popen([sys.executable, "-m", "tuiemu", "run", str(elf), *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        p.kill()
+        out, err = p.communicate()
+        pytest.fail(f"tuiemu run {elf.name} {' '.join(args)} timed out after {timeout} s; stacks:\n"
+                    + err.decode(errors="replace")[-6000:])
+    return Run(p.returncode, out, err.decode(errors="replace"))
 
 
 def guest(name: str) -> Path:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
+import signal
 import sys
 import time
 import traceback
@@ -62,6 +64,8 @@ def parse_endpoint(text: str) -> Tuple[str, int]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack (hang diagnosis)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     elf = args.elf or args.kernel
     if not elf:
         print("tuiemu: no ELF file given", file=sys.stderr)

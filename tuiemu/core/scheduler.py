@@ -166,6 +166,9 @@ class Scheduler:
     def _sleep(self, v: VCPU) -> None:
         """Block the host thread until a kick (interrupt, work, event, debugger) or the vCPU's next timer."""
         deadline = self.next_deadline(v)
+        if deadline is not None and deadline <= self.clock.ticks():
+            self.update_timers()  # due already: raise it now rather than wait for the timer thread
+            return
         timeout = 0.1 if deadline is None else min(0.1, self.clock.seconds_until(deadline))
         t0 = time.perf_counter_ns()
         with v.wake:
