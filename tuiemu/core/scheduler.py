@@ -7,6 +7,7 @@ guest time from instruction counts, sleepers fast-forward the clock.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Callable, List, Optional
@@ -15,6 +16,13 @@ from .clock import GuestClock
 from .safework import SafeWork
 from .state import PSR_F, PSR_I
 from .vcpu import RUNNING, VCPU, WFE, WFI
+
+# Multi-thread mode: instructions per stretch of translated code between counter updates, the
+# pause after a YIELD, and the interpreter's thread switch interval (CPython's GIL), which bounds
+# how long a vCPU spinning on another vCPU's progress keeps the others waiting.
+MULTI_BUDGET = 1 << 16
+YIELD_SLEEP = 20e-6
+SWITCH_INTERVAL = 0.0005
 
 
 class Scheduler:
@@ -128,12 +136,17 @@ class Scheduler:
         for t in threads:
             t.start()
         timer = threading.Thread(target=self._timer_thread, name="timers", daemon=True)
-        timer.start()
-        while not self.finished.wait(0.05):
-            if self._over_budget():
-                self.stop()
-        for t in threads:
-            t.join(2.0)
+        old_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(old_interval, SWITCH_INTERVAL))
+        try:
+            timer.start()
+            while not self.finished.wait(0.05):
+                if self._over_budget():
+                    self.stop()
+            for t in threads:
+                t.join(2.0)
+        finally:
+            sys.setswitchinterval(old_interval)
 
     def timers_changed(self) -> None:
         self._timer_wake.set()
@@ -154,9 +167,12 @@ class Scheduler:
                 if v.run_state == RUNNING and not v.debug_stop:
                     self.safe.exec_start(v)
                     try:
-                        self.execute(v, 1 << 20)
+                        self.execute(v, MULTI_BUDGET)
                     finally:
                         self.safe.exec_end(v)
+                    if v.yielded:  # a spin-wait: really hand the interpreter lock to another thread
+                        v.yielded = False
+                        time.sleep(YIELD_SLEEP)
                 elif not self.finished.is_set():
                     self._sleep(v)
         except BaseException as e:  # reported by run() on the main thread

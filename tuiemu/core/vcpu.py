@@ -54,6 +54,7 @@ class VCPU:
         self.jump_cache: dict = {}
         self.exit_request = False
         self.extra_insns = 0  # instructions run by self-looping blocks, not yet counted
+        self.yielded = False  # executed YIELD: let another thread have the interpreter
         self.run_state = OFF
         self.irq_line = False
         self.fiq_line = False
@@ -190,7 +191,8 @@ class VCPU:
         self.platform.send_event(self)
 
     def yield_(self) -> None:
-        """YIELD: a spin-wait hint; the scheduler may switch to another vCPU."""
+        """YIELD: a spin-wait hint; the scheduler switches to another vCPU (or host thread)."""
+        self.yielded = True
         self.exit_request = True
 
     # ---- PSR writes -------------------------------------------------------------
