@@ -85,6 +85,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.trace:
         from .core.trace import TraceRecorder
         tracer = TraceRecorder(machine.events, [v.name for v in machine.vcpus], machine.locks())
+    if args.start_paused:  # before the stub listens, so that no client can see the vCPUs running
+        machine.runctl.stop(reason="start")
     server = None
     if args.gdb or args.gdb_default:
         from .gdbstub.server import GdbServer
@@ -96,8 +98,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"tuiemu: cannot listen on {host}:{port}: {e.strerror}", file=sys.stderr)
             return EXIT_LOAD_ERROR
         print(f"tuiemu: waiting for gdb on {host}:{server.port}", file=sys.stderr)
-    if args.start_paused:
-        machine.runctl.stop(reason="start")
     t0 = time.perf_counter()
     try:
         code = machine.run(max_insns=args.max_insns)

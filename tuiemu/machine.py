@@ -286,10 +286,17 @@ class Machine:
         return vcpu.tlb.read_bytes(addr, length)
 
     def write_memory(self, addr: int, data: bytes, vcpu: Optional[VCPU] = None, physical: bool = False) -> None:
+        """A debugger's write: page permissions are not checked and flash is written too (as QEMU's
+        debug accesses do); translated code it overwrites is invalidated."""
         if physical or vcpu is None:
-            self.space.write_bytes(addr, data)
-        else:
-            vcpu.tlb.write_bytes(addr, data)
+            self.space.write_bytes(addr, data, force=True)
+            return
+        pos = 0
+        while pos < len(data):
+            n = min(len(data) - pos, 0x1000 - (addr & 0xFFF))
+            self.space.write_bytes(vcpu.tlb.translate(addr, READ, 1), data[pos:pos + n], force=True)
+            addr = (addr + n) & 0xFFFFFFFF
+            pos += n
 
     def counters(self) -> Dict[str, Any]:
         return {

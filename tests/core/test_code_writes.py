@@ -50,3 +50,13 @@ def test_debugger_write_over_translated_code_is_seen(tmp_path: Path) -> None:
     assert m.cache.stats.invalidated > invalidated
     m.run(max_insns=400)
     assert m.vcpus[0].R[0] == 7
+
+
+def test_debugger_writes_reach_flash(tmp_path: Path) -> None:
+    """Debug accesses ignore write protection, as QEMU's do (the guest's own stores to flash are dropped)."""
+    m = Machine(threads="single", console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "p.elf", exit_with(0, BASE + 0x1000))))
+    m.write_memory(0x100, b"\x12\x34\x56\x78", physical=True)
+    assert m.read_memory(0x100, 4, physical=True) == b"\x12\x34\x56\x78"
+    m.write_memory(0x104, b"\xaa", m.vcpus[0])  # MMU off: virtual = physical
+    assert m.read_memory(0x104, 1, m.vcpus[0]) == b"\xaa"
