@@ -26,7 +26,7 @@ from .devices.psci import PSCI
 from .devices.semihosting import Semihosting
 from .loader import Image, LoadError, load_elf
 from .mmu.address_space import AddressSpace, HostMemory, MMIORegion
-from .mmu.codepages import CAUSE_CACHE_OP, CAUSE_DMA, CodePages
+from .mmu.codepages import CAUSE_DMA, CodePages
 from .mmu.exclusive import ExclusiveMonitor
 from .mmu.pagetable import EXEC, READ, WRITE
 from .mmu.tlb import SoftTLB
@@ -56,7 +56,7 @@ class Machine:
         self.space.ram = self.ram
         self.flash = HostMemory("flash", FLASH_BASE, FLASH_SIZE, readonly=True)
         self.space.add(self.flash)
-        self.code = CodePages(RAM_BASE, read_page=lambda ppn: self.space.read_bytes(ppn << 12, 4096))
+        self.code = CodePages(RAM_BASE)
         self.cache = TBCache(self.code, self.events)
         self.space.on_write.append(lambda pa, n: self.code.notify_write(pa, n, CAUSE_DMA))
         self.exclusive = ExclusiveMonitor()
@@ -239,18 +239,15 @@ class Machine:
 
     def cache_maintenance(self, vcpu: VCPU, op: str, value: int) -> None:
         """IC invalidation: stores to code are caught as they land, so only code changed by a store
-        that raced with its translation can be stale; compare code pages with their snapshots."""
+        that raced with its translation can be stale; compare TBs with the bytes they came from."""
         if op in ("ICIALLU", "ICIALLUIS"):
-            stale = self.code.revalidate()
+            self.cache.revalidate(self.space.read_bytes, who=vcpu.index)
         elif op == "ICIMVAU":
             try:
-                stale = self.code.revalidate([vcpu.tlb.translate(value, READ, 1) >> 12])
+                ppn = vcpu.tlb.translate(value, READ, 1) >> 12
             except GuestAbort:  # nothing mapped there: no code to invalidate
                 return
-        else:
-            return
-        for ppn in stale:
-            self.cache.invalidate_page(ppn, CAUSE_CACHE_OP, vcpu.index)
+            self.cache.revalidate(self.space.read_bytes, [ppn], who=vcpu.index)
 
     def _request_flush(self, vcpu: VCPU, cause: str = "cache full") -> None:
         """A full TB flush; it needs every other vCPU out of translated code."""

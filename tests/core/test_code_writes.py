@@ -60,3 +60,18 @@ def test_debugger_writes_reach_flash(tmp_path: Path) -> None:
     assert m.read_memory(0x100, 4, physical=True) == b"\x12\x34\x56\x78"
     m.write_memory(0x104, b"\xaa", m.vcpus[0])  # MMU off: virtual = physical
     assert m.read_memory(0x104, 1, m.vcpus[0]) == b"\xaa"
+
+
+def test_data_next_to_code_does_not_invalidate_it(tmp_path: Path) -> None:
+    """Stores to data on a page that holds translated code leave its TBs alone."""
+    data = BASE + 0x200
+    code = mov32(2, data) + mov32(1, 1000) + [0xE3A03000]     # r2 = &data; r1 = 1000; r3 = 0
+    loop = BASE + 4 * len(code)
+    code += [0xE2833001, 0xE5823000, 0xE2511001]               # add r3, #1; str r3, [r2]; subs r1, #1
+    code += [(branch(BASE + 4 * len(code), loop) & 0x0FFFFFFF) | 0x10000000]
+    code += exit_with(0, BASE + 0x300)
+    m = Machine(threads="single", console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "mixed.elf", code)))
+    assert m.run() == 0
+    assert m.read_memory(data, 4, physical=True) == (1000).to_bytes(4, "little")
+    assert m.cache.stats.invalidated == 0 and m.cache.stats.translated == len(m.cache.map)

@@ -2,82 +2,104 @@
 
 Protocol (why it is race-free with several vCPUs):
 
-* A translator calls ``begin_translation(ppn)`` *before* it reads instruction
-  bytes: the page becomes a code page, leaves every soft TLB's write map (so
-  later stores take the slow path), and its generation number is returned.
+* A translator calls ``begin_translation(ppn)`` *before* it copies the page it
+  decodes from: the page becomes a code page and leaves every soft TLB's write
+  map, so later stores take the slow path. It gets the current write sequence.
 * A slow-path store, DMA or debugger write to a code page lands first and then
-  calls ``notify_write``, which bumps the generation and invalidates the
-  page's TBs (through the hook the TB cache installs).
-* The TB cache publishes a new TB only if its pages' generations are
-  unchanged, so a block read from bytes that changed meanwhile is dropped.
+  calls ``notify_write``, which logs the written range and invalidates the TBs
+  whose code overlaps it (through the hook the TB cache installs). Data that
+  shares a page with code costs a slow store, not a retranslation.
+* The TB cache publishes a new TB only if no write logged since its
+  translation began overlaps its code (``changed_since``).
 * A store already past its fast-path check when the page was protected can
   still land unseen; the architecture requires cache maintenance before such
-  code is executed, and ``revalidate`` (run for IC invalidation) compares each
-  code page with the snapshot taken at protection time.
+  code is executed, and IC invalidation compares every TB with the bytes it
+  was translated from.
 """
 from __future__ import annotations
 
+import collections
 import threading
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Deque, Dict, List, Set, Tuple
 
 from .address_space import PAGE_SHIFT
 
 CAUSE_STORE, CAUSE_DMA, CAUSE_DEBUGGER, CAUSE_CACHE_OP = "vcpu store", "dma", "debugger write", "cache maintenance"
+LOG_DEPTH = 64  # recent writes remembered per page; an older translation is retried
+
+Range = Tuple[int, int]  # physical [start, end)
 
 
 class CodePages:
-    def __init__(self, ram_base: int, read_page: Optional[Callable[[int], bytes]] = None) -> None:
+    def __init__(self, ram_base: int) -> None:
         self.ram_base = ram_base
-        self.read_page = read_page or (lambda ppn: b"")
-        self.pages: Dict[int, bytes] = {}  # code page -> snapshot of its bytes when protected
-        self.gens: Dict[int, int] = {}
+        self.pages: Set[int] = set()
+        self.seq = 0
+        self.log: Dict[int, Deque[Tuple[int, int, int]]] = {}  # page -> (seq, start, end) of writes
+        # page -> one byte per guest byte, nonzero where a published TB has code (kept by the TB cache)
+        self.bitmaps: Dict[int, bytearray] = {}
         self._lock = threading.Lock()
         self.write_maps: List[dict] = []  # every soft TLB write map (both privileges) of every vCPU
-        self.invalidate_hook: Callable[[int, str, int], int] = lambda ppn, cause, who: 0
+        self.invalidate_hook: Callable[[int, int, int, str, int], int] = lambda ppn, lo, hi, cause, who: 0
 
     def begin_translation(self, ppn: int) -> int:
-        """Protect ``ppn`` before its bytes are read; returns its generation."""
+        """Protect ``ppn`` before its bytes are copied; returns the write sequence to check against."""
         with self._lock:
             fresh = ppn not in self.pages
-            if fresh:
-                self.pages[ppn] = b""
-            gen = self.gens.get(ppn, 0)
+            self.pages.add(ppn)
+            seq = self.seq
         if fresh:
             page_off = (ppn << PAGE_SHIFT) - self.ram_base  # byte offset of the page inside RAM
             for wmap in self.write_maps:
                 for vpn, delta in wmap.copy().items():
                     if (vpn << PAGE_SHIFT) + delta == page_off:
                         wmap.pop(vpn, None)
-            snap = self.read_page(ppn)
-            with self._lock:
-                if ppn in self.pages and not self.pages[ppn]:
-                    self.pages[ppn] = snap
-        return gen
-
-    def generation(self, ppn: int) -> int:
-        return self.gens.get(ppn, 0)
+        return seq
 
     def notify_write(self, paddr: int, size: int, cause: str, who: int = -1) -> None:
-        """After a write landed (not through a fast store path): invalidate code it touched."""
-        first, last = paddr >> PAGE_SHIFT, (paddr + max(size, 1) - 1) >> PAGE_SHIFT
-        for ppn in range(first, last + 1):
-            if ppn in self.pages:
-                self.invalidate_hook(ppn, cause, who)
+        """After a write landed (not through a fast store path): invalidate the code it touched."""
+        end = paddr + max(size, 1)
+        for ppn in range(paddr >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+            if ppn not in self.pages:
+                continue
+            lo, hi = max(paddr, ppn << PAGE_SHIFT), min(end, (ppn + 1) << PAGE_SHIFT)
+            with self._lock:
+                self.seq += 1
+                self.log.setdefault(ppn, collections.deque(maxlen=LOG_DEPTH)).append((self.seq, lo, hi))
+            # A write that only touched data sharing the page with code needs no TB lock.
+            bitmap = self.bitmaps.get(ppn)
+            base = ppn << PAGE_SHIFT
+            if bitmap is None or bitmap.find(1, lo - base, hi - base) >= 0:
+                self.invalidate_hook(ppn, lo, hi, cause, who)
+
+    def changed_since(self, ppn: int, seq: int, ranges: List[Range]) -> bool:
+        """Was code in ``ranges`` of page ``ppn`` written after sequence ``seq`` (or can't we tell)?"""
+        with self._lock:
+            if ppn not in self.pages:
+                return True
+            log = self.log.get(ppn)
+            if not log:
+                return False
+            if len(log) == LOG_DEPTH and log[0][0] > seq + 1:
+                return True
+            return any(s > seq and lo < r_hi and r_lo < hi for s, lo, hi in log for r_lo, r_hi in ranges)
+
+    def set_code_ranges(self, ppn: int, ranges: List[Range]) -> None:
+        """Record which bytes of ``ppn`` hold code of published TBs (called under the TB lock)."""
+        bitmap = bytearray(1 << PAGE_SHIFT)
+        base = ppn << PAGE_SHIFT
+        for lo, hi in ranges:
+            lo, hi = max(lo, base) - base, min(hi, base + (1 << PAGE_SHIFT)) - base
+            if lo < hi:
+                bitmap[lo:hi] = b"\x01" * (hi - lo)
+        self.bitmaps[ppn] = bitmap
 
     def unprotect(self, ppn: int) -> None:
-        """The TB cache dropped the TBs of ``ppn`` (called under the TB lock)."""
+        """The TB cache dropped the last TB of ``ppn`` (called under the TB lock)."""
         with self._lock:
-            self.pages.pop(ppn, None)
-            self.gens[ppn] = self.gens.get(ppn, 0) + 1
+            self.pages.discard(ppn)
+            self.log.pop(ppn, None)
+            self.bitmaps.pop(ppn, None)
 
     def is_code(self, ppn: int) -> bool:
         return ppn in self.pages
-
-    def revalidate(self, ppns: Optional[List[int]] = None) -> List[int]:
-        """Code pages whose bytes differ from their snapshot (IC invalidate semantics)."""
-        stale = []
-        for ppn in list(self.pages) if ppns is None else ppns:
-            snap = self.pages.get(ppn)
-            if snap and self.read_page(ppn) != snap:
-                stale.append(ppn)
-        return stale

@@ -68,6 +68,8 @@ class Block:
         # Reads guest memory on the block's first page at translation time (None elsewhere). Its
         # page is write-protected while the block lives, so a value read here cannot go stale.
         self.code_reader: Callable[[int, int], Optional[int]] = lambda addr, size: None
+        self.code_refs: List[Tuple[int, bytes]] = []  # (physical address, bytes) of code read beyond the block
+        self.page_seqs: Dict[int, int] = {}  # code page -> write sequence when its translation began
         self.loops = False
         self.ended = False
         self.cur_pc = pc

@@ -10,13 +10,15 @@ instruction (an exception they take saves it in SPSR) and advance it if they com
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..core.state import itstate as cpsr_itstate
-from ..mmu.address_space import HostMemory
 from . import sem  # noqa: F401  (registers the semantic handlers)
 from .codegen import Block
 from .t32_table import T16_DECODER, T32_DECODER, is_t32
+
+if TYPE_CHECKING:
+    from .translator import PageCopy
 
 __all__ = ["ThumbBlock", "it_advance", "translate_thumb"]
 
@@ -84,11 +86,11 @@ class ThumbBlock(Block):
 def _fetch_hw2(translator: Any, x: Any, b: Block, pc: int) -> int:
     """The second halfword of an instruction that straddles into the next page."""
     pa = x.tlb.fetch_phys((pc + 2) & 0xFFFFFFFF, 1 if b.priv else 0)
-    region = translator._host_region(pa)
-    return region.m16[(pa - region.base) >> 1]
+    translator.host_region(pa)  # a prefetch abort if the next page is not memory
+    return int.from_bytes(translator.fetch_extra(b, pa, 2), "little")
 
 
-def translate_thumb(translator: Any, b: Block, x: Any, region: HostMemory, ppc: int, itstate: int,
+def translate_thumb(translator: Any, b: Block, x: Any, region: PageCopy, ppc: int, itstate: int,
                     limit: int) -> None:
     """Fill ``b`` with the Thumb instructions from its start PC (ITSTATE ``itstate`` at entry).
 

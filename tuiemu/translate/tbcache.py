@@ -21,7 +21,7 @@ TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
 
 class TB:
     __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners",
-                 "valid", "incoming", "source", "jc_key", "size", "page_gens", "insn_it")
+                 "valid", "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
                  owners: List[int], exits: List[int], links: List[Optional[TB]], pages: Sequence[int],
@@ -39,8 +39,13 @@ class TB:
         self.source = source
         self.jc_key = (flags << 32) | pc
         self.size = size
-        self.page_gens: Dict[int, int] = {}
+        self.page_seqs: Dict[int, int] = {}  # page -> code-page write sequence when translation began
+        self.ranges: List[Tuple[int, int]] = []  # physical [start, end) of its code and folded literals
+        self.code_bytes = b""  # what those ranges held when it was translated
         self.insn_it: List[int] = []
+
+    def overlaps(self, lo: int, hi: int) -> bool:
+        return any(r_lo < hi and lo < r_hi for r_lo, r_hi in self.ranges)
 
     def __repr__(self) -> str:
         return f"<TB {self.pc:#010x} ({self.ninsns} insns, flags {self.flags:#x})>"
@@ -68,7 +73,7 @@ class TBCache:
         self.max_tbs = max_tbs
         self.stats = TBStats()
         self.jump_caches: List[dict] = []
-        code.invalidate_hook = self.invalidate_page
+        code.invalidate_hook = self.invalidate_code
 
     def lookup(self, key: TBKey) -> Optional[TB]:
         return self.map.get(key)
@@ -83,12 +88,12 @@ class TBCache:
             if old is not None:
                 self.stats.raced += 1
                 return old
-            code = self.code
-            if any(code.generation(p) != g or not code.is_code(p) for p, g in tb.page_gens.items()):
+            if any(self.code.changed_since(p, seq, tb.ranges) for p, seq in tb.page_seqs.items()):
                 self.stats.stale_dropped += 1
                 return None
             for ppn in tb.pages:
                 self.by_page.setdefault(ppn, []).append(tb)
+                self._update_bitmap(ppn)
             self.map[key] = tb
             self.stats.translated += 1
             self.stats.insns_translated += tb.ninsns
@@ -116,26 +121,53 @@ class TBCache:
             if jc.get(tb.jc_key) is tb:
                 jc.pop(tb.jc_key, None)
 
-    def invalidate_page(self, ppn: int, cause: str, who: int = -1) -> int:
-        """Drop every TB on physical page ``ppn`` and unlink every jump into them."""
-        with self.lock:
-            tbs = self.by_page.pop(ppn, [])
-            for tb in tbs:
-                self._drop(tb)
-                for other in tb.pages:
-                    if other != ppn and other in self.by_page:
-                        self.by_page[other] = [t for t in self.by_page[other] if t is not tb]
-            self.code.unprotect(ppn)
-            if tbs:
-                self.stats.invalidations += 1
-                self.stats.invalidated += len(tbs)
-        if tbs:
-            self.events.emit("tb_invalidate", who, page=ppn << PAGE_SHIFT, tbs=len(tbs), cause=cause)
-        return len(tbs)
+    def _update_bitmap(self, ppn: int) -> None:
+        self.code.set_code_ranges(ppn, [r for tb in self.by_page.get(ppn, ()) for r in tb.ranges])
 
-    def invalidate_range(self, paddr: int, size: int, cause: str, who: int = -1) -> int:
-        first, last = paddr >> PAGE_SHIFT, (paddr + max(size, 1) - 1) >> PAGE_SHIFT
-        return sum(self.invalidate_page(p, cause, who) for p in range(first, last + 1) if p in self.by_page)
+    def _drop_on_page(self, ppn: int, doomed: List[TB]) -> None:
+        """Drop ``doomed`` (TBs of page ``ppn``); a page left without TBs becomes writable again."""
+        gone = set(map(id, doomed))
+        for tb in doomed:
+            self._drop(tb)
+            for other in tb.pages:
+                if other in self.by_page:
+                    self.by_page[other] = [t for t in self.by_page[other] if id(t) not in gone]
+        for p in {p for tb in doomed for p in tb.pages} | {ppn}:
+            if not self.by_page.get(p):
+                self.by_page.pop(p, None)
+                self.code.unprotect(p)
+            elif doomed:
+                self._update_bitmap(p)
+        if doomed:
+            self.stats.invalidations += 1
+            self.stats.invalidated += len(doomed)
+
+    def invalidate_code(self, ppn: int, lo: int, hi: int, cause: str, who: int = -1) -> int:
+        """Drop the TBs whose code on page ``ppn`` overlaps physical [lo, hi), unlinking every jump
+        into them (the code-page tracker's hook: called after a write to a code page landed)."""
+        with self.lock:
+            doomed = [tb for tb in self.by_page.get(ppn, ()) if tb.overlaps(lo, hi)]
+            self._drop_on_page(ppn, doomed)
+        if doomed:
+            self.events.emit("tb_invalidate", who, page=ppn << PAGE_SHIFT, addr=lo, tbs=len(doomed), cause=cause)
+        return len(doomed)
+
+    def invalidate_page(self, ppn: int, cause: str, who: int = -1) -> int:
+        return self.invalidate_code(ppn, ppn << PAGE_SHIFT, (ppn + 1) << PAGE_SHIFT, cause, who)
+
+    def revalidate(self, read: Callable[[int, int], bytes], ppns: Optional[List[int]] = None,
+                   who: int = -1) -> int:
+        """IC invalidation: drop every TB whose code no longer matches the bytes it was translated from."""
+        dropped = 0
+        with self.lock:
+            for ppn in list(self.by_page) if ppns is None else ppns:
+                stale = [tb for tb in self.by_page.get(ppn, ()) if tb.code_bytes != b"".join(
+                    read(lo, hi - lo) for lo, hi in tb.ranges)]
+                self._drop_on_page(ppn, stale)
+                dropped += len(stale)
+        if dropped:
+            self.events.emit("tb_invalidate", who, tbs=dropped, cause="cache maintenance")
+        return dropped
 
     def flush(self, cause: str, who: int = -1) -> int:
         """Drop everything. Callers run this as safe work (no vCPU inside translated code)."""

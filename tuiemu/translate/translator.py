@@ -27,6 +27,19 @@ def rt_breakpoint(x: Any) -> None:
     x.debug_break()
 
 
+class PageCopy:
+    """A private copy of the guest page a block is decoded from (views as the HostMemory ones)."""
+
+    def __init__(self, region: HostMemory, ppc: int) -> None:
+        self.base = ppc & ~0xFFF
+        off = self.base - region.base
+        self.mm = bytes(region.mm[off:off + 0x1000])
+        self.size = len(self.mm)
+        self.m8 = memoryview(self.mm)
+        self.m16 = self.m8.cast("H") if self.size % 2 == 0 else self.m8
+        self.m32 = self.m8.cast("I") if self.size % 4 == 0 else self.m8
+
+
 class Translator:
     def __init__(self, space: AddressSpace, code: CodePages, max_insns: int = MAX_INSNS) -> None:
         self.space = space
@@ -38,7 +51,7 @@ class Translator:
         self.base_consts: Dict[str, Any] = {"M8": ram.m8, "M16": ram.m16, "M32": ram.m32,
                                             "GuestException": GuestException}
 
-    def _host_region(self, pa: int) -> HostMemory:
+    def host_region(self, pa: int) -> HostMemory:
         r = self.space.find(pa)
         if not isinstance(r, HostMemory):
             raise GuestAbort(EXC_PABT, FS_EXTERNAL, pa)
@@ -46,44 +59,60 @@ class Translator:
 
     def translate(self, x: Any, pc: int, flags: int, max_insns: Optional[int] = None,
                   breakpoints: bool = True) -> TB:
-        """Translate the block at virtual ``pc`` for vCPU ``x`` (raises a prefetch abort at the start)."""
+        """Translate the block at virtual ``pc`` for vCPU ``x`` (raises a prefetch abort at the start).
+
+        The block is decoded from a copy of its page taken after the page was protected, so the
+        bytes it was built from are exactly what it remembers for later IC invalidation."""
         limit = max_insns or self.max_insns
         priv = 1 if flags & TBF_PRIV else 0
         thumb = bool(flags & TBF_THUMB)
         ppc = x.tlb.fetch_phys(pc, priv)
-        region = self._host_region(ppc)
-        gens = {ppc >> PAGE_SHIFT: self.code.begin_translation(ppc >> PAGE_SHIFT)}
+        region = self.host_region(ppc)
         b = Block(pc, thumb, bool(priv))
+        b.page_seqs[ppc >> PAGE_SHIFT] = self.code.begin_translation(ppc >> PAGE_SHIFT)
+        page = PageCopy(region, ppc)
         b.breakpoints = self.breakpoints if breakpoints else frozenset()
         b.allow_loop = limit > 1
-        b.code_reader = self._page_reader(region, pc, ppc)
+        b.code_reader = self._page_reader(b, page, pc)
         if thumb:
             from .t32 import translate_thumb  # Thumb decoding lives with its tables
-            translate_thumb(self, b, x, region, ppc, flags >> TBF_IT_SHIFT & 0xFF, limit)
+            translate_thumb(self, b, x, page, ppc, flags >> TBF_IT_SHIFT & 0xFF, limit)
         else:
-            self._translate_arm(b, region, pc, ppc, limit)
+            self._translate_arm(b, page, pc, ppc, limit)
         tb = self.compile(b, pc, ppc, flags)
-        for ppn in tb.pages:
-            if ppn not in gens:  # a Thumb instruction straddling into the next page
-                gens[ppn] = self.code.begin_translation(ppn)
-        tb.page_gens = gens
+        tb.size = (b.next_pc - pc) & 0xFFFFFFFF
+        main = (ppc, min(ppc + tb.size, page.base + page.size))
+        tb.ranges = [main] + [(pa, pa + len(data)) for pa, data in b.code_refs]
+        tb.code_bytes = page.mm[main[0] - page.base:main[1] - page.base] + b"".join(d for _, d in b.code_refs)
+        tb.page_seqs = dict(b.page_seqs)
         tb.insn_it = list(b.insn_it)
         x.counters.translated += 1
-        tb.size = (b.next_pc - pc) & 0xFFFFFFFF
         return tb
 
+    def fetch_extra(self, b: Block, pa: int, size: int) -> bytes:
+        """Code bytes from another page (a Thumb instruction straddling a page end)."""
+        ppn = pa >> PAGE_SHIFT
+        if ppn not in b.page_seqs:
+            b.page_seqs[ppn] = self.code.begin_translation(ppn)
+        data = self.space.read_bytes(pa, size)
+        b.code_refs.append((pa, data))
+        return data
+
     @staticmethod
-    def _page_reader(region: HostMemory, pc: int, ppc: int) -> Callable[[int, int], Optional[int]]:
-        page, off0 = pc & ~0xFFF, (ppc & ~0xFFF) - region.base
+    def _page_reader(b: Block, page: PageCopy, pc: int) -> Callable[[int, int], Optional[int]]:
+        """Literal reads from the block's own page, remembered as part of its code."""
+        vpage = pc & ~0xFFF
 
         def read(addr: int, size: int) -> Optional[int]:
-            if addr & ~0xFFF != page or addr & (size - 1) or off0 + 0x1000 > region.size:
+            off = addr - vpage
+            if not 0 <= off <= page.size - size or addr & (size - 1):
                 return None
-            off = off0 + (addr & 0xFFF)
-            return int.from_bytes(region.mm[off:off + size], "little")
+            data = page.mm[off:off + size]
+            b.code_refs.append((page.base + off, data))
+            return int.from_bytes(data, "little")
         return read
 
-    def _translate_arm(self, b: Block, region: HostMemory, pc: int, ppc: int, limit: int) -> None:
+    def _translate_arm(self, b: Block, region: PageCopy, pc: int, ppc: int, limit: int) -> None:
         page_end = (pc | 0xFFF) + 1
         off = ppc - region.base
         m32 = region.m32
@@ -135,6 +164,5 @@ class Translator:
         consts.update(b.consts)
         consts["L"] = links
         fn = ns["_make"](consts)
-        last = b.insn_pcs[-1] if b.insn_pcs else pc
-        pages = sorted({ppc >> PAGE_SHIFT, (ppc + ((last - pc) & 0xFFFFFFFF) + b.cur_size - 1) >> PAGE_SHIFT})
+        pages = sorted({ppc >> PAGE_SHIFT} | {pa >> PAGE_SHIFT for pa, _ in b.code_refs})
         return TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, pages, source, 0)

@@ -54,7 +54,9 @@ def rt_user_bank(x: Any, load: int, regs: List[int], addr: int, wb: int, rn: int
             s.set_banked_reg(0x10, r, v)
     else:
         for i, r in enumerate(regs):
-            x.tlb.store((addr + 4 * i) & 0xFFFFFFFF, 4, s.banked_reg(0x10, r), 1)
+            # PC in the list stores PCStoreValue() (this instruction + 8), as plain STM does
+            v = (x.R[15] + 8) & 0xFFFFFFFF if r == 15 else s.banked_reg(0x10, r)
+            x.tlb.store((addr + 4 * i) & 0xFFFFFFFF, 4, v, 1)
         if wb >= 0:
             x.R[rn] = wb
     x.R[15] = (x.R[15] + size) & 0xFFFFFFFF
