@@ -92,7 +92,8 @@ def test_safe_work_stress_with_sleepers(tmp_path: Path) -> None:
 
     m.start()
     try:
-        wait_for(lambda: m.vcpus[0].counters.insns > 1000 and m.vcpus[1].counters.insns > 1000)
+        wait_for(lambda: m.vcpus[0].counters.insns > 1000 and m.vcpus[1].counters.insns > 1000
+                 and m.vcpus[2].run_state == "wfi" and m.vcpus[3].run_state == "wfe")
         rounds = 60
         for i in range(rounds):
             for v in m.vcpus[:2]:
