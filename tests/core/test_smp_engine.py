@@ -69,7 +69,8 @@ def test_racing_translation_publishes_one_tb_per_block(tmp_path: Path) -> None:
 
 
 def test_safe_work_stress_with_sleepers(tmp_path: Path) -> None:
-    """Many stop-the-world requests from vCPUs and outside threads while others run, WFI or WFE."""
+    """Many stop-the-world requests from vCPUs and outside threads while others run, sleep in WFI or
+    WFE, or stay powered off."""
     code = [0xE3A00000]                                   # all: r0 = 0
     spin = BASE + 4
     code += [0xE2800001, branch(spin + 4, spin)]          # CPUs 0,1 spin: r0 += 1 forever
@@ -77,8 +78,8 @@ def test_safe_work_stress_with_sleepers(tmp_path: Path) -> None:
     code += [WFI, branch(wfi_at + 4, wfi_at)]
     wfe_at = BASE + 4 * len(code)
     code += [WFE, branch(wfe_at + 4, wfe_at)]
-    m = Machine(ncpus=4, threads="multi", console=Console(out=None))
-    m.load_elf(str(write_program(tmp_path / "stress.elf", code)))
+    m = Machine(ncpus=5, threads="multi", console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "stress.elf", code)))  # cpu4 stays powered off
     for v, entry in zip(m.vcpus, (spin, spin, wfi_at, wfe_at)):
         v.power_on(entry)
     done = []
@@ -107,7 +108,7 @@ def test_safe_work_stress_with_sleepers(tmp_path: Path) -> None:
             assert not t.is_alive(), "deadlock: an outside requester never finished"
         wait_for(lambda: len(done) == 4 * rounds, timeout=60)
         assert done.count("vcpu0") == done.count("vcpu1") == rounds and done.count("ext") == 2 * rounds
-        assert m.vcpus[2].run_state == "wfi" and m.vcpus[3].run_state == "wfe"
+        assert m.vcpus[2].run_state == "wfi" and m.vcpus[3].run_state == "wfe" and m.vcpus[4].run_state == "off"
         before = m.vcpus[0].counters.insns
         wait_for(lambda: m.vcpus[0].counters.insns > before + 1000)  # the world turns again
     finally:
