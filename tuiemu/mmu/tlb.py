@@ -129,7 +129,9 @@ class SoftTLB:
                 raise fault(WRITE, FS_ALIGNMENT, va)
             # Translate every byte first so that a fault leaves memory untouched.
             for i in range(size):
-                self.translate((va + i) & 0xFFFFFFFF, WRITE, priv)
+                byte_va = (va + i) & 0xFFFFFFFF
+                if self.space.find(self.translate(byte_va, WRITE, priv)) is None:
+                    raise fault(WRITE, FS_EXTERNAL, byte_va)
             for i in range(size):
                 self.store((va + i) & 0xFFFFFFFF, 1, (value >> (8 * i)) & 0xFF, priv)
             return
