@@ -81,25 +81,14 @@ def rt_sdiv(n: int, m: int) -> int:
 
 
 # ---- handlers ----
-@handler("mul")
+@handler("mul", "mla")
 def mul(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm):
+    """MUL and MLA (with ``ra``): S sets N and Z from the result; C and V unchanged (ARMv6 and later)."""
+    ra = a.get("ra")
+    if 15 in (a.rd, a.rn, a.rm, ra):
         return undef(b, a)
-    expr = f"({b.reg(a.rn)} * {b.reg(a.rm)}) & {M}"
-    if a.s:  # N and Z from the result; C and V unchanged (ARMv6 and later)
-        r = b.tmp("m")
-        b.emit(f"{r} = {expr}")
-        b.set_nz(r)
-        b.set_reg(a.rd, r)
-    else:
-        b.set_reg(a.rd, expr)
-
-
-@handler("mla")
-def mla(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm, a.ra):
-        return undef(b, a)
-    expr = f"({b.reg(a.rn)} * {b.reg(a.rm)} + {b.reg(a.ra)}) & {M}"
+    acc = "" if ra is None else f" + {b.reg(ra)}"
+    expr = f"({b.reg(a.rn)} * {b.reg(a.rm)}{acc}) & {M}"
     if a.s:
         r = b.tmp("m")
         b.emit(f"{r} = {expr}")
