@@ -9,7 +9,7 @@ runs one instruction on the caller's thread, bracketed like any other
 execution so stop-the-world work still sees it.
 
 Breakpoints become a debug exit in front of the instruction when blocks are
-translated, so setting or clearing one flushes the TB cache (as safe work).
+translated, so setting or clearing one drops the blocks that cover its address.
 Watchpoints keep their pages out of the soft TLBs' fast maps; the slow path
 raises the hit before the access is performed.
 """
@@ -103,21 +103,22 @@ class RunControl:
         return reason
 
     # ---- breakpoints ---------------------------------------------------------
-    def _retranslate(self) -> None:
-        self.m.safe.run_safe(None, lambda: self.m.cache.flush("breakpoints changed"), "breakpoints")
+    def _retranslate(self, addr: int) -> None:
+        """Blocks covering ``addr`` go; a vCPU inside one finishes it, like any code change."""
+        self.m.cache.invalidate_virtual(addr, "breakpoints changed")
 
     def add_breakpoint(self, addr: int) -> None:
         with self.lock:
-            if addr not in self.breakpoints:
+            if addr & ~1 not in self.breakpoints:
                 self.breakpoints.add(addr & ~1)
-                self._retranslate()
+                self._retranslate(addr & ~1)
 
     def remove_breakpoint(self, addr: int) -> bool:
         with self.lock:
             if addr & ~1 not in self.breakpoints:
                 return False
             self.breakpoints.discard(addr & ~1)
-            self._retranslate()
+            self._retranslate(addr & ~1)
             return True
 
     # ---- watchpoints ----------------------------------------------------------

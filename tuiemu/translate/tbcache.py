@@ -155,6 +155,16 @@ class TBCache:
     def invalidate_page(self, ppn: int, cause: str, who: int = -1) -> int:
         return self.invalidate_code(ppn, ppn << PAGE_SHIFT, (ppn + 1) << PAGE_SHIFT, cause, who)
 
+    def invalidate_virtual(self, addr: int, cause: str) -> int:
+        """Drop the TBs whose guest code covers virtual ``addr`` (a breakpoint set or removed there)."""
+        with self.lock:
+            doomed = [tb for tb in self.map.values() if tb.pc <= addr < tb.pc + max(tb.size, 1)]
+            for ppn in {p for tb in doomed for p in tb.pages}:
+                self._drop_on_page(ppn, [tb for tb in doomed if ppn in tb.pages and tb.valid])
+        if doomed:
+            self.events.emit("tb_invalidate", -1, addr=addr, tbs=len(doomed), cause=cause)
+        return len(doomed)
+
     def revalidate(self, read: Callable[[int, int], bytes], ppns: Optional[List[int]] = None,
                    who: int = -1) -> int:
         """IC invalidation: drop every TB whose code no longer matches the bytes it was translated from."""
