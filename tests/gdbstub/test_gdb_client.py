@@ -388,3 +388,101 @@ def test_shipped_smp_hello_example() -> None:
         stop = gdb.wait_stopped(timeout=60)
         assert stop["reason"] == "exited-normally" or stop.get("exit-code") == "00"
         assert emu.wait() == 0
+
+
+# ---- the reporting vCPU is the one commands act on (gdb does not re-select it with Hg) --------
+def _monitor_pcs(gdb: Gdb) -> dict:
+    out = gdb.cli("monitor info cpus")
+    return {int(m.group(1)): int(m.group(2), 16) for m in re.finditer(r"cpu(\d)\s+\S.*?(0x[0-9a-f]{8})", out)}
+
+
+def _current_marker(gdb: Gdb) -> int:
+    """The vCPU `monitor info cpus` marks as gdb's current thread."""
+    line = next(ln for ln in gdb.cli("monitor info cpus").splitlines() if ln.startswith("*"))
+    return int(re.search(r"cpu(\d)", line).group(1))  # type: ignore[union-attr]
+
+
+def _commands_act_on(gdb: Gdb, core: int, func: str, finish: bool = True) -> None:
+    """p $pc, bt, x/i $pc, info registers, stepi and finish all concern vCPU ``core``."""
+    tid = str(core + 1)
+    pcs = _monitor_pcs(gdb)
+    pc = int(gdb.cli("p/x $pc").split("=")[1], 16)
+    assert pc == pcs[core], (core, hex(pc), pcs)
+    assert _current_marker(gdb) == core
+    bt = gdb.cli("bt")
+    assert re.search(rf"#0 .*{func}", bt) and "worker" in bt and "core_main" in bt, bt
+    assert f"core={core}" in bt.split("worker")[1].split("\n")[0], bt
+    x = gdb.cli("x/i $pc")
+    assert f"{pc:#x}" in x and f"<{func}" in x, x
+    regs = {m.group(1): int(m.group(2), 16) for m in re.finditer(r"^(\w+)\s+(0x[0-9a-f]+)", gdb.cli("info registers"),
+                                                                   re.M)}
+    assert regs["pc"] == pc and regs["r4"] == core
+    assert STACK_TOP - (core + 1) * 0x4000 < regs["sp"] <= STACK_TOP - core * 0x4000, hex(regs["sp"])
+    gdb.cli("stepi")
+    stop = gdb.wait_stopped()
+    assert stop["thread-id"] == tid and int(stop["frame"]["addr"], 16) == pc + 4, stop
+    assert int(gdb.cli("p/x $pc").split("=")[1], 16) == pc + 4 == _monitor_pcs(gdb)[core]
+    if finish:
+        gdb.cli("finish")
+        stop = gdb.wait_stopped()
+        assert stop["reason"] == "function-finished" and stop["thread-id"] == tid, stop
+        assert stop["frame"]["func"] == "worker" and _current_marker(gdb) == core
+        assert int(gdb.cli("p/x $pc").split("=")[1], 16) == _monitor_pcs(gdb)[core]
+
+
+def _hits_by_each_secondary(gdb: Gdb) -> None:
+    gdb.cli("info threads")  # leaves the stub's general thread on one of them
+    for core in (1, 2, 3):
+        gdb.cli("info threads")
+        gdb.cli(f"break bump if core == {core}")
+        gdb.cli("continue")
+        stop = gdb.wait_stopped(timeout=60)
+        assert stop["reason"] == "breakpoint-hit" and stop["thread-id"] == str(core + 1), stop
+        _commands_act_on(gdb, core, "bump")
+        gdb.cli("delete")
+    for core in (1, 2, 3):
+        gdb.cli("info threads")
+        gdb.cli(f"watch counters[{core}]")
+        gdb.cli("continue")
+        stop = gdb.wait_stopped(timeout=60)
+        assert stop["reason"] == "watchpoint-trigger" and stop["thread-id"] == str(core + 1), stop
+        _commands_act_on(gdb, core, "bump", finish=False)
+        gdb.cli("delete")
+
+
+def test_commands_follow_a_stop_reported_by_a_secondary_vcpu(session: Tuple[Emulator, Gdb]) -> None:
+    emu, gdb = session
+    _stop_all_in_bump(gdb)
+    _hits_by_each_secondary(gdb)
+
+
+def test_commands_follow_the_stop_after_a_fresh_attach(session: Tuple[Emulator, Gdb]) -> None:
+    emu, gdb = session
+    _stop_all_in_bump(gdb)
+    gdb.cli("thread 3")
+    gdb.cli("disconnect")
+    with Gdb(SMP_DEBUG) as gdb2:
+        gdb2.connect(emu.port)
+        _hits_by_each_secondary(gdb2)
+
+
+def test_non_stop_commands_act_on_the_vcpu_that_stopped() -> None:
+    need_gdb()
+    with Emulator(SMP_DEBUG, "-smp", "4") as emu, Gdb(SMP_DEBUG, non_stop=True) as gdb:
+        gdb.connect(emu.port)
+        gdb.mi("-exec-continue --all")
+        _wait_until(lambda: all(gdb.int_value(f"counters[{i}]", thread=1) > 0 for i in range(4)))
+        for core in (1, 2, 3):
+            gdb.cli("thread 1")
+            gdb.cli(f"break bump if core == {core}")
+            stop = gdb.wait_stopped(thread=str(core + 1), timeout=60)
+            assert stop["reason"] == "breakpoint-hit"
+            gdb.cli("delete")
+            gdb.cli(f"thread {core + 1}")
+            _commands_act_on(gdb, core, "bump")
+            # (gdb itself may pause the others for a moment to step one over finish's breakpoint)
+            _wait_until(lambda: {t["id"]: t["state"] for t in gdb.threads()}["1"] == "running")
+            assert {t["id"]: t["state"] for t in gdb.threads()}[str(core + 1)] == "stopped"
+            gdb.mi(f"-exec-continue --thread {core + 1}")
+        gdb.cli("set var stop_request = 1")
+        assert emu.wait(30) == 7

@@ -251,7 +251,7 @@ def test_legacy_resume_packets(client: RawClient) -> None:
     assert c.request(b"Z0,%x,4" % BUMP) == b"OK"
     assert c.request(b"c", timeout=30).startswith(b"T05thread:")  # whichever core gets there first
     assert c.request(b"z0,%x,4" % BUMP) == b"OK"
-    assert c.request(b"Hg1") == b"OK"
+    assert c.request(b"Hg1") == b"OK" and c.request(b"Hc1") == b"OK"  # the stop selected its own thread
     pc = registers(c.request(b"g"))[15]
     assert c.request(b"s%x" % (BUMP + 12)).startswith(b"T05thread:1;")  # step at an address
     assert registers(c.request(b"g"))[15] == BUMP + 16  # (add r2, r2, #1: harmless)
@@ -311,3 +311,39 @@ def test_step_irqs_option(tmp_path: Path) -> None:
 
 def test_frame_helper_matches_the_stub() -> None:
     assert frame(b"OK") == b"$OK#9a"
+
+
+def test_all_stop_reply_selects_the_reported_thread(client: RawClient) -> None:
+    """gdb records the thread of an all-stop stop reply as the stub's general thread and sends no
+    ``Hg`` before its next ``g``: after ``Hg1`` and a stop reported for thread 3, ``g`` is thread 3's."""
+    c = client
+    run_for(c, 0.5)  # every core up and looping
+    assert c.request(b"Z2,%x,4" % WATCHED) == b"OK"  # only core 2 (thread 3) writes it
+    assert c.request(b"Hg1") == b"OK" and c.request(b"Hc1") == b"OK"
+    reply = c.request(b"vCont;c", timeout=30)
+    assert stop_thread(reply) == 3, reply
+    assert c.request(b"qC") == b"QC3"
+    regs = registers(c.request(b"g"))
+    assert regs[15] == 0x40000050 and regs[0] == 2  # str r2, [r3, #16] in bump(core=2)
+    assert "*" in next(line for line in c.monitor("info cpus").splitlines() if " cpu2 " in line)
+    assert c.request(b"z2,%x,4" % WATCHED) == b"OK"
+    # the legacy step packet follows the stop's thread as well (QEMU sets Hc on a stop too)
+    reply = c.request(b"s")
+    assert stop_thread(reply) == 3 and registers(c.request(b"g"))[15] == 0x40000054
+
+
+def test_non_stop_reply_leaves_the_general_thread_alone(client: RawClient) -> None:
+    """In non-stop mode gdb does not assume a thread change on %Stop/vStopped (remote.c says the
+    stub must not change it), so ``Hg`` stays where gdb put it."""
+    c = client
+    c.request(b"QNonStop:1")
+    assert c.request(b"?").startswith(b"T00thread:1;")
+    assert c.request(b"vStopped") == b"OK"
+    assert c.request(b"vCont;c") == b"OK"
+    time.sleep(0.5)
+    assert c.request(b"Hg1") == b"OK"
+    assert c.request(b"Z2,%x,4" % WATCHED) == b"OK"
+    c.wait_notification(b"Stop:T05watch:")
+    assert c.request(b"vStopped") == b"OK"
+    assert c.request(b"qC") == b"QC1"
+    assert c.request(b"Hg3") == b"OK" and registers(c.request(b"g"))[15] == 0x40000050

@@ -12,7 +12,17 @@ breakpoint it was told about itself, so resuming never skips an instruction).
 Non-stop (``QNonStop:1``): every vCPU stops and resumes on its own; ``vCont``
 replies ``OK`` at once and each stop becomes a ``%Stop`` notification, queued
 until gdb drains it with ``vStopped``. ``vCont;t:N`` stops one vCPU (reported
-with signal 0).
+with signal 0). A wildcard action (``vCont;c``) leaves alone a vCPU whose stop
+gdb has not pulled out of the queue yet: gdb still believes it is running, and
+resuming it would report a second stop for it before gdb saw the first (gdb 13
+dies on an internal assertion then); gdbserver skips such threads too.
+
+The current threads follow gdb's model of them: an all-stop stop reply makes the
+reported vCPU the general (``Hg``) and continue (``Hc``) thread, because gdb
+records it so (remote.c ``record_currthread``) and sends no ``Hg`` before its
+next ``g``/``m``/``s``; QEMU's stub does the same. A non-stop ``%Stop`` or
+``vStopped`` reply changes nothing: there gdb keeps its own record and gdb's
+remote.c says the stub must not change the current thread.
 
 Single steps run on the stub's thread with interrupts held off unless
 ``monitor step-irqs on`` (``RunControl.step_irqs``).
@@ -44,7 +54,8 @@ class Execution:
         # vCPUs gdb believes are running (all-stop: all or none, save for scheduler-locking)
         self.resumed: Set[int] = {v.index for v in self.m.vcpus if not v.debug_stop}
         self.waiting = False  # all-stop: gdb waits for a stop reply
-        self.pending: Deque[bytes] = collections.deque()  # non-stop replies not yet acknowledged
+        # non-stop replies not yet acknowledged by vStopped, with the vCPU each reports (None for W)
+        self.pending: Deque[Tuple[Optional[int], bytes]] = collections.deque()
         self.in_flight = False  # a %Stop / '?' sequence is being drained with vStopped
         self.exited = False
 
@@ -70,17 +81,23 @@ class Execution:
             out += f"{regnum:02x}:{_le32hex(v.R[regnum])};"
         out += f"19:{_le32hex(v.state.get_cpsr())};"
         self.stub.last_thread = v
+        if not self.stub.non_stop:
+            self.stub.select(v)
         return out.encode()
 
-    def _report(self, reply: bytes) -> None:
+    def _report(self, reply: bytes, v: Optional[Any] = None) -> None:
         """All-stop: send now. Non-stop: queue and notify if nothing is in flight."""
         if not self.stub.non_stop:
             self.stub.out.send_packet(reply)
             return
-        self.pending.append(reply)
+        self.pending.append((None if v is None else v.index, reply))
         if not self.in_flight:
             self.in_flight = True
             self.stub.out.send_notification(b"Stop:" + reply)
+
+    def _queued(self, v: Any) -> bool:
+        """Non-stop: ``v`` has a stop reply gdb has not pulled out with vStopped yet."""
+        return any(index == v.index for index, _ in self.pending)
 
     # ---- holding and releasing -------------------------------------------------------
     def _halt_all(self, keep: Optional[Any] = None) -> None:
@@ -142,15 +159,15 @@ class Execution:
         first = next((v for v in held if (v.stop_reason or {}).get("reason") in HITS), None)
         first = first or next((v for v in held if v.run_state != "off"), held[0])
         self.release([v for v in held if v is not first])
-        self.pending.append(self.stop_reply(first, first.stop_reason or {"reason": "attach"}))
+        self.pending.append((first.index, self.stop_reply(first, first.stop_reason or {"reason": "attach"})))
         self.in_flight = True
-        return self.pending[0]
+        return self.pending[0][1]
 
     def vstopped(self) -> bytes:
         if self.pending:
             self.pending.popleft()
         if self.pending:
-            return self.pending[0]
+            return self.pending[0][1]
         self.in_flight = False
         return b"OK"
 
@@ -213,8 +230,11 @@ class Execution:
         actions: List[Tuple[Any, str]] = []
         for v in self.m.vcpus:
             a = per.get(v.index, default)
-            if a is not None:
-                actions.append((v, a))
+            if a is None:
+                continue
+            if self.stub.non_stop and v.index not in per and self._queued(v):
+                continue  # a wildcard action skips a stop gdb has not pulled yet: it is still reported
+            actions.append((v, a))
         if self.stub.non_stop:
             return self._resume_non_stop(actions)
         return self._resume_all_stop(actions)
@@ -239,18 +259,18 @@ class Execution:
         return self.stop_reply(v, reason)
 
     def _resume_non_stop(self, actions: List[Tuple[Any, str]]) -> bytes:
-        later: List[bytes] = []
+        later: List[Tuple[bytes, Any]] = []
         for v, a in actions:
             running = v.index in self.resumed
             if a == "c" and not running:
                 self.release([v])
             elif a == "s" and not running:
-                later.append(self.stop_reply(v, self._step(v)))
+                later.append((self.stop_reply(v, self._step(v)), v))
             elif a == "t" and running:
                 self.rc.stop([v], reason="halt")
                 self.resumed.discard(v.index)
-                later.append(self.stop_reply(v, {"reason": "halt"}, SIG0))
-        self.stub.after_reply(lambda: [self._report(r) for r in later])
+                later.append((self.stop_reply(v, {"reason": "halt"}, SIG0), v))
+        self.stub.after_reply(lambda: [self._report(r, v) for r, v in later])
         return b"OK"
 
     # ---- asynchronous events ------------------------------------------------------------
@@ -260,7 +280,7 @@ class Execution:
             return  # stale: gdb already saw it stop; it redoes the instruction when resumed
         if self.stub.non_stop:
             self.resumed.discard(v.index)
-            self._report(self.stop_reply(v, reason))
+            self._report(self.stop_reply(v, reason), v)
             return
         if not self.waiting:
             return
@@ -290,7 +310,7 @@ class Execution:
         self.rc.stop([v], reason="halt")
         self.resumed.discard(v.index)
         reply = self.stop_reply(v, {"reason": "interrupt"})
-        self.stub.after_reply(lambda: self._report(reply))
+        self.stub.after_reply(lambda: self._report(reply, v))
         return b"OK"
 
     def on_exit(self, code: Optional[int]) -> None:

@@ -54,6 +54,10 @@ class Stub:
             v = self.last_thread or self.execution._default_thread()
         return v
 
+    def select(self, v: Any) -> None:
+        """Make ``v`` the general and continue thread (what gdb assumes after an all-stop stop)."""
+        self.g_tid = self.c_tid = v.index + 1
+
     def after_reply(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` once the current reply has been sent (notifications, mode switches)."""
         self._after.append(fn)
