@@ -2,9 +2,9 @@
 differential tests.
 
 Encodings are written here independently of tuiemu's pattern table, from the ARM ARM
-(ARMv7-A/R, chapter A5/A8), as MSB-first specs: ``0``/``1`` fixed bits and ``name:W``
-fields. Each field gets a strategy from its name (registers r0-r14, conditions mostly AL)
-unless the instruction class overrides it; a ``check`` rejects UNPREDICTABLE combinations.
+(ARMv7-A/R, chapter A5/A8), as specs (see specs.py). Each field gets a strategy from its name
+(registers r0-r14, conditions mostly AL) unless the instruction class overrides it; a ``check``
+rejects UNPREDICTABLE combinations.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import struct
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from hypothesis import strategies as st
+
+from .specs import words
 
 CODE_BASE = 0x40000000
 UDF = 0xE7F000F0  # udf #0: ends every sequence (tuiemu stops: no vector table)
@@ -43,49 +45,18 @@ def register_files(draw: Callable) -> Tuple[int, ...]:
     return tuple(draw(st.one_of(st.sampled_from(pool), values)) for _ in range(15))
 
 
-def parse(spec: str) -> Tuple[int, List[Tuple[str, int, int]]]:
-    """(fixed bits, [(field, shift, width)]) of an MSB-first spec."""
-    fixed, fields, pos = 0, [], 32
-    for tok in spec.split():
-        if ":" in tok:
-            name, w = tok.split(":")
-            pos -= int(w)
-            fields.append((name, pos, int(w)))
-        else:
-            for ch in tok:
-                pos -= 1
-                fixed |= int(ch) << pos
-    assert pos == 0, spec
-    return fixed, fields
+def _field(name: str, width: int) -> st.SearchStrategy:
+    if name == "cond":
+        return conds
+    if name in REG_FIELDS:
+        return regs
+    return st.integers(0, (1 << width) - 1)
 
 
-def encode(spec: str, **vals: int) -> int:
-    word, fields = parse(spec)
-    for name, shift, w in fields:
-        v = vals[name]
-        assert 0 <= v < 1 << w, (name, v)
-        word |= v << shift
-    return word
-
-
-def insn(spec: str, check: Optional[Callable[[Dict[str, int]], bool]] = None,
+def insn(spec: str, check: Optional[Callable[[Dict[str, int]], object]] = None,
          **over: st.SearchStrategy) -> st.SearchStrategy:
     """Strategy for instruction words of one class."""
-    _, fields = parse(spec)
-    strats = {}
-    for name, _shift, w in fields:
-        if name in over:
-            strats[name] = over[name]
-        elif name == "cond":
-            strats[name] = conds
-        elif name in REG_FIELDS:
-            strats[name] = regs
-        else:
-            strats[name] = st.integers(0, (1 << w) - 1)
-    s = st.fixed_dictionaries(strats)
-    if check is not None:
-        s = s.filter(check)
-    return s.map(lambda d: encode(spec, **d))
+    return words(spec, _field, check, **over)
 
 
 def _lohi(d: Dict[str, int]) -> bool:
@@ -252,21 +223,17 @@ def run_unicorn(words: Sequence[int], start: Start) -> Final:
     return Final(tuple(mu.reg_read(r) for r in reg_ids), mu.reg_read(A.UC_ARM_REG_CPSR) & FLAG_MASK)
 
 
-def disasm(words: Sequence[int]) -> str:
-    try:
-        import capstone
-        md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_ARM)
-    except Exception:  # pragma: no cover - capstone is a dependency, but keep the report usable
-        md = None
+def disasm_lines(code: Sequence[int], base: int = CODE_BASE) -> List[str]:
+    """One line per A32 word: address, word, capstone's disassembly."""
+    import capstone
+
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_ARM)
     lines = []
-    for i, w in enumerate(words):
-        text = "?"
-        if md is not None:
-            got = list(md.disasm(struct.pack("<I", w), CODE_BASE + 4 * i))
-            if got:
-                text = f"{got[0].mnemonic} {got[0].op_str}"
-        lines.append(f"  {CODE_BASE + 4 * i:#010x}: {w:08x}  {text}")
-    return "\n".join(lines)
+    for i, w in enumerate(code):
+        got = list(md.disasm(struct.pack("<I", w), base + 4 * i))
+        text = f"{got[0].mnemonic} {got[0].op_str}" if got else "?"
+        lines.append(f"  {base + 4 * i:#010x}: {w:08x}  {text}")
+    return lines
 
 
 def check_sequence(words: Sequence[int], start: Start) -> None:
@@ -277,6 +244,6 @@ def check_sequence(words: Sequence[int], start: Start) -> None:
         d = ref.diff(got)
         assert not d, (
             f"tuiemu {'interpreter' if interp else 'translator'} differs from Unicorn "
-            f"(left: Unicorn, right: tuiemu)\n{disasm(words)}\n"
-            f"start regs: {' '.join(f'{x:#x}' for x in start.regs)}  flags: {start.flags:#010x}\n  "
+            "(left: Unicorn, right: tuiemu)\n" + "\n".join(disasm_lines(words))
+            + f"\nstart regs: {' '.join(f'{x:#x}' for x in start.regs)}  flags: {start.flags:#010x}\n  "
             + "\n  ".join(d))

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from tuiemu.mmu.pagetable import WRITE
 
-from .a32gen import CODE_BASE, CPSR_CTL, FLAG_MASK, conds, encode, values
+from .a32gen import CODE_BASE, CPSR_CTL, FLAG_MASK, conds, disasm_lines, values
+from .specs import encode
 
 M = 0xFFFFFFFF
 RAM_BASE = 0x40000000
@@ -137,7 +138,7 @@ class Program(NamedTuple):
     warm: bool = False  # start tuiemu with the buffer's pages in the soft TLB (else the first access misses)
 
     def describe(self) -> str:
-        lines = disasm(self.words, self.base)
+        lines = disasm_lines(self.words, self.base)
         marks = {self.end: "   <- end", **{pc: f"   <- must abort ({f.dfsr:#x}, {f.dfar:#x})"
                                                 for pc, f in self.faults.items()}}
         out = [ln + marks.get(self.base + 4 * i, "") for i, ln in enumerate(lines)]
@@ -175,23 +176,6 @@ def assemble(items: Sequence[Item], base: int = CODE_BASE, tail: Sequence[Item] 
         elif x.kind == "movt":
             words.append(movt(x.args[0], labels[x.args[1]]))
     return words, end, faults
-
-
-def disasm(words: Sequence[int], base: int) -> List[str]:
-    try:
-        import capstone
-        md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_ARM)
-    except Exception:  # pragma: no cover
-        md = None
-    lines = []
-    for i, w in enumerate(words):
-        text = "?"
-        if md is not None:
-            got = list(md.disasm(struct.pack("<I", w), base + 4 * i))
-            if got:
-                text = f"{got[0].mnemonic} {got[0].op_str}"
-        lines.append(f"  {base + 4 * i:#010x}: {w:08x}  {text}")
-    return lines
 
 
 def vector_code() -> bytes:
@@ -887,9 +871,9 @@ def run_unicorn(prog: Program, may_abort: bool = False, max_steps: int = 300000)
         spec = prog.faults.get(pc)
         cpsr = mu.reg_read(A.UC_ARM_REG_CPSR)
         if spec is not None and cond_passes(word >> 28, cpsr):
-            before = state(steps, (pc, spec.dfsr, spec.dfar))
+            at_fault = state(steps, (pc, spec.dfsr, spec.dfar))
             if not spec.unicorn:
-                return before, None
+                return at_fault, None
             mark = len(events)
             try:
                 mu.emu_start(pc, RAM_END, count=1)
@@ -898,7 +882,7 @@ def run_unicorn(prog: Program, may_abort: bool = False, max_steps: int = 300000)
             got = events[mark] if len(events) > mark else None
             if got is None or got[0] == "intr" and got[1] != 4 or got[0] == "unmapped" and got[2] != spec.dfar:
                 raise UnicornError(f"Unicorn does not abort at {pc:#x} as expected ({spec}): {events}")
-            return before, bytes(mu.mem_read(DATA, 0x2000))
+            return at_fault, bytes(mu.mem_read(DATA, 0x2000))
         before = state(steps, None) if may_abort else None
         mark = len(events)
         try:

@@ -3,17 +3,22 @@ registers and flags in tuiemu's translator, in its one-instruction-per-block int
 and in Unicorn (QEMU's ARM front end)."""
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .a32gen import CLASSES, Start, any_insn, check_sequence, encode, run_tuiemu, run_unicorn, starts
+from .a32gen import CLASSES, Start, any_insn, check_sequence, run_tuiemu, run_unicorn, starts
+from .specs import encode
 
 pytest.importorskip("unicorn")
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS: Dict[str, Any] = dict(deadline=None,
+                               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CLASSES))
 @settings(max_examples=50, **SETTINGS)
 @given(data=st.data(), start=starts)
@@ -23,6 +28,7 @@ def test_class(name: str, data: st.DataObject, start: Start) -> None:
     check_sequence(words, start)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, **SETTINGS)
 @given(words=st.lists(any_insn, min_size=1, max_size=8), start=starts)
 def test_mixed(words: list, start: Start) -> None:

@@ -6,13 +6,13 @@ Unicorn does not model a data abort (alignment faults of LDRD/STRD/LDM/STM/SWP/S
 from __future__ import annotations
 
 import os
-from typing import Callable, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .a32gen import Start, any_insn, conds, encode, starts
+from .a32gen import Start, any_insn, conds, starts
 from .a32mem import (
     DATA,
     EXTRA,
@@ -40,10 +40,11 @@ from .a32mem import (
     mem_item,
     mov32,
 )
+from .specs import encode
 
 pytest.importorskip("unicorn")
 
-SETTINGS = dict(deadline=None, report_multiple_bugs=False,  # one bug, shrunk quickly
+SETTINGS: Dict[str, Any] = dict(deadline=None, report_multiple_bugs=False,  # one bug, shrunk quickly
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 ALL = tuple(range(15))
 CTX = Ctx(ALL, DATA, RAM_END, conds)
@@ -60,6 +61,7 @@ def items(kinds: tuple = tuple(MEM_KINDS), most: int = 5) -> st.SearchStrategy:
     return st.lists(st.one_of(mem_item(CTX, any_insn, kinds), any_insn.map(lambda w: [w])), min_size=1, max_size=most)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(MEM_KINDS))
 @settings(max_examples=n(150), **SETTINGS)
 @given(data=st.data(), start=starts, mem=data_bytes(), warm=st.booleans())
@@ -69,6 +71,7 @@ def test_mem_kind(kind: str, data: st.DataObject, start: Start, mem: bytes, warm
     check_program(build_seq(seq, mem, start.regs, start.flags, warm))
 
 
+@pytest.mark.slow
 @settings(max_examples=n(600), **SETTINGS)
 @given(seq=items(), start=starts, mem=data_bytes(), warm=st.booleans())
 def test_mem_mixed(seq: List, start: Start, mem: bytes, warm: bool) -> None:
@@ -76,6 +79,7 @@ def test_mem_mixed(seq: List, start: Start, mem: bytes, warm: bool) -> None:
     check_program(build_seq(seq, mem, start.regs, start.flags, warm))
 
 
+@pytest.mark.slow
 @settings(max_examples=n(500), **SETTINGS)
 @given(prog=cf_program(), start=starts, mem=data_bytes(), quantum=QUANTA, warm=st.booleans())
 def test_control_flow(prog: tuple, start: Start, mem: bytes, quantum: int, warm: bool) -> None:
@@ -100,6 +104,7 @@ def abort_program(draw: Callable) -> List:
     return before + [draw(mem_item(fctx, any_insn, [kind]))] + after
 
 
+@pytest.mark.slow
 @settings(max_examples=n(600), **SETTINGS)
 @given(seq=abort_program(), start=starts, mem=data_bytes(), warm=st.booleans())
 def test_data_abort(seq: List, start: Start, mem: bytes, warm: bool) -> None:
@@ -161,6 +166,7 @@ def walker(draw: Callable) -> List:
             [encode(SUBS_IMM, rn=rc, rd=rc, imm8=1), Op("b", (1, 0, top))]]
 
 
+@pytest.mark.slow
 @settings(max_examples=n(200), **SETTINGS)
 @given(seq=walker(), start=starts, mem=data_bytes(), quantum=QUANTA, warm=st.booleans())
 def test_abort_in_loop(seq: List, start: Start, mem: bytes, quantum: int, warm: bool) -> None:
@@ -176,7 +182,7 @@ def _fault(dfsr: int, dfar: int, unicorn: bool = False) -> Op:
 
 A = DATA + 0x102  # halfword aligned, not word aligned
 B = DATA + 0x204  # word aligned, not doubleword aligned
-FIXED = {
+FIXED: Dict[str, List[Any]] = {
     "ldrd_unaligned": [mov32(1, A), [_fault(FS_ALIGN, A), encode(EXTRA, cond=14, p=1, u=1, i=1, w=1, l=0, rn=1, rt=2,
                                                                  hi=0, op=2, lo=0)]],
     "strd_unaligned": [mov32(1, A), [_fault(FS_ALIGN | WNR, A), encode(EXTRA, cond=14, p=0, u=1, i=1, w=0, l=0, rn=1,
@@ -216,7 +222,7 @@ def test_fixed_abort(name: str, flags: int, warm: bool) -> None:
         assert out.fault[1] & 0xF == FS_EXTERNAL and out.fault[2] == RAM_END
 
 
-EDGE = {
+EDGE: Dict[str, List[Any]] = {
     # STM (User registers) with PC in the list stores PC + 8, as STM does (tuiemu stored the PC)
     "stm_user_pc": [mov32(0, DATA), [encode(LDM_STM, cond=14, p=0, u=1, s=1, w=0, l=0, rn=0, reglist=0xE001)]],
     # LDM (User registers) loads User r13/r14, leaving SVC's alone

@@ -1,7 +1,7 @@
 """A32 (ARM state) encodings of ARMv7-A as a pattern table (ARM ARM chapter A5).
 
-Rows are (name, bits, handler[, constant args]); order matters where encodings
-overlap: the unconditional space first, then the miscellaneous and multiply
+Rows are (name, bits, handler[, constant args]) in the syntax of decodetree.py; order matters
+where encodings overlap: the unconditional space first, then the miscellaneous and multiply
 spaces that sit inside data processing, then the general forms.
 """
 from __future__ import annotations
@@ -9,6 +9,21 @@ from __future__ import annotations
 from .decodetree import Decoder, table
 
 C = "cond:4!1111"
+
+# Immediates split over the word, most significant part first.
+A32_FIELDS = {
+    "imm4_12": "16:4 0:12",  # MOVW/MOVT imm4:imm12
+    "imm12_4": "8:12 0:4",  # BKPT/HVC imm12:imm4
+    "imm4h_l": "8:4 0:4",  # extra load/store imm4H:imm4L
+    "imm24_h": "0:s24 24:1",  # BLX (immediate) imm24:H
+}
+
+A32_FORMATS = {
+    # extra load/store (A5.2.8): P U W, Rn, Rt, and a register or imm4H:imm4L offset;
+    # the rows give L (bit 20) and op2 (bits 6:5)
+    "xreg": f"{C} 000 p:1 u:1 0 w:1 . rn:4 rt:4 0000 1..1 rm:4",
+    "ximm": f"{C} 000 p:1 u:1 1 w:1 . rn:4 rt:4 .... 1..1 .... imm=%imm4h_l",
+}
 
 A32_PATTERNS = table([
     # ---- unconditional space (cond = 1111) ----
@@ -24,7 +39,7 @@ A32_PATTERNS = table([
     ("ISB", "1111 01010111 1111 1111 0000 0110 option:4", "barrier", {"kind": "isb"}),
     ("SRS", "1111 100 p:1 u:1 1 w:1 0 1101 0000 0101 000 mode:5", "srs"),
     ("RFE", "1111 100 p:1 u:1 0 w:1 1 rn:4 0000 1010 0000 0000", "rfe"),
-    ("BLX_imm", "1111 101 h:1 imm:24:s", "blx_imm"),
+    ("BLX_imm", "1111 101 . ........................ imm#1=%imm24_h", "blx_imm"),
 
     # ---- miscellaneous (inside data processing, bit 24:23 = 10, S = 0) ----
     ("MRS", f"{C} 00010 r:1 00 1111 rd:4 0000 0000 0000", "mrs"),
@@ -36,9 +51,9 @@ A32_PATTERNS = table([
     ("BLX_reg", f"{C} 00010010 1111 1111 1111 0011 rm:4", "blx_reg"),
     ("CLZ", f"{C} 00010110 1111 rd:4 1111 0001 rm:4", "clz"),
     ("QADDSUB", f"{C} 00010 op:2 0 rn:4 rd:4 0000 0101 rm:4", "qaddsub"),
-    ("BKPT", f"{C} 00010010 imm12:12 0111 imm4:4", "bkpt"),
-    ("HVC", f"{C} 00010100 imm12:12 0111 imm4:4", "hvc"),
-    ("SMC", f"{C} 00010110 0000 0000 0000 0111 imm4:4", "undef"),
+    ("BKPT", f"{C} 00010010 ............ 0111 .... imm=%imm12_4", "bkpt"),
+    ("HVC", f"{C} 00010100 ............ 0111 .... imm=%imm12_4", "hvc"),
+    ("SMC", f"{C} 00010110 0000 0000 0000 0111 ....", "undef"),
     ("ERET", f"{C} 00010110 0000 0000 0000 0110 1110", "eret"),
     ("SMLAxy", f"{C} 00010000 rd:4 ra:4 rm:4 1 m:1 n:1 0 rn:4", "smla_xy"),
     ("SMLAWy", f"{C} 00010010 rd:4 ra:4 rm:4 1 m:1 0 0 rn:4", "smlaw_y"),
@@ -57,36 +72,25 @@ A32_PATTERNS = table([
     ("LDREX", f"{C} 00011 sz:2 1 rn:4 rt:4 1111 1001 1111", "ldrex"),
 
     # ---- extra load/store (bits 7:4 = 1011, 1101, 1111) ----
-    ("STRH_reg", f"{C} 000 p:1 u:1 0 w:1 0 rn:4 rt:4 0000 1011 rm:4", "ldst_extra",
-     {"op": "strh", "imm": False}),
-    ("LDRH_reg", f"{C} 000 p:1 u:1 0 w:1 1 rn:4 rt:4 0000 1011 rm:4", "ldst_extra",
-     {"op": "ldrh", "imm": False}),
-    ("LDRD_reg", f"{C} 000 p:1 u:1 0 w:1 0 rn:4 rt:4 0000 1101 rm:4", "ldst_extra",
-     {"op": "ldrd", "imm": False}),
-    ("LDRSB_reg", f"{C} 000 p:1 u:1 0 w:1 1 rn:4 rt:4 0000 1101 rm:4", "ldst_extra",
-     {"op": "ldrsb", "imm": False}),
-    ("STRD_reg", f"{C} 000 p:1 u:1 0 w:1 0 rn:4 rt:4 0000 1111 rm:4", "ldst_extra",
-     {"op": "strd", "imm": False}),
-    ("LDRSH_reg", f"{C} 000 p:1 u:1 0 w:1 1 rn:4 rt:4 0000 1111 rm:4", "ldst_extra",
-     {"op": "ldrsh", "imm": False}),
-    ("STRH_imm", f"{C} 000 p:1 u:1 1 w:1 0 rn:4 rt:4 imm4h:4 1011 imm4l:4", "ldst_extra",
-     {"op": "strh", "imm": True}),
-    ("LDRH_imm", f"{C} 000 p:1 u:1 1 w:1 1 rn:4 rt:4 imm4h:4 1011 imm4l:4", "ldst_extra",
-     {"op": "ldrh", "imm": True}),
-    ("LDRD_imm", f"{C} 000 p:1 u:1 1 w:1 0 rn:4 rt:4 imm4h:4 1101 imm4l:4", "ldst_extra",
-     {"op": "ldrd", "imm": True}),
-    ("LDRSB_imm", f"{C} 000 p:1 u:1 1 w:1 1 rn:4 rt:4 imm4h:4 1101 imm4l:4", "ldst_extra",
-     {"op": "ldrsb", "imm": True}),
-    ("STRD_imm", f"{C} 000 p:1 u:1 1 w:1 0 rn:4 rt:4 imm4h:4 1111 imm4l:4", "ldst_extra",
-     {"op": "strd", "imm": True}),
-    ("LDRSH_imm", f"{C} 000 p:1 u:1 1 w:1 1 rn:4 rt:4 imm4h:4 1111 imm4l:4", "ldst_extra",
-     {"op": "ldrsh", "imm": True}),
+    #              cond     P U I W L Rn   Rt           op2
+    ("STRH_reg",  "---- --- - - - - 0 ---- ---- ---- -01- ---- @xreg", "ldst_extra", {"op": "strh"}),
+    ("LDRH_reg",  "---- --- - - - - 1 ---- ---- ---- -01- ---- @xreg", "ldst_extra", {"op": "ldrh"}),
+    ("LDRD_reg",  "---- --- - - - - 0 ---- ---- ---- -10- ---- @xreg", "ldst_extra", {"op": "ldrd"}),
+    ("LDRSB_reg", "---- --- - - - - 1 ---- ---- ---- -10- ---- @xreg", "ldst_extra", {"op": "ldrsb"}),
+    ("STRD_reg",  "---- --- - - - - 0 ---- ---- ---- -11- ---- @xreg", "ldst_extra", {"op": "strd"}),
+    ("LDRSH_reg", "---- --- - - - - 1 ---- ---- ---- -11- ---- @xreg", "ldst_extra", {"op": "ldrsh"}),
+    ("STRH_imm",  "---- --- - - - - 0 ---- ---- ---- -01- ---- @ximm", "ldst_extra", {"op": "strh"}),
+    ("LDRH_imm",  "---- --- - - - - 1 ---- ---- ---- -01- ---- @ximm", "ldst_extra", {"op": "ldrh"}),
+    ("LDRD_imm",  "---- --- - - - - 0 ---- ---- ---- -10- ---- @ximm", "ldst_extra", {"op": "ldrd"}),
+    ("LDRSB_imm", "---- --- - - - - 1 ---- ---- ---- -10- ---- @ximm", "ldst_extra", {"op": "ldrsb"}),
+    ("STRD_imm",  "---- --- - - - - 0 ---- ---- ---- -11- ---- @ximm", "ldst_extra", {"op": "strd"}),
+    ("LDRSH_imm", "---- --- - - - - 1 ---- ---- ---- -11- ---- @ximm", "ldst_extra", {"op": "ldrsh"}),
 
     # ---- hints, MSR immediate, MOVW/MOVT ----
     ("HINT", f"{C} 00110010 0000 1111 0000 op:8", "hint"),
     ("MSR_imm", f"{C} 00110 r:1 10 mask:4 1111 rot:4 imm8:8", "msr_imm"),
-    ("MOVW", f"{C} 00110000 imm4:4 rd:4 imm12:12", "movw"),
-    ("MOVT", f"{C} 00110100 imm4:4 rd:4 imm12:12", "movt"),
+    ("MOVW", f"{C} 00110000 .... rd:4 ............ imm=%imm4_12", "movw"),
+    ("MOVT", f"{C} 00110100 .... rd:4 ............ imm=%imm4_12", "movt"),
 
     # ---- data processing ----
     ("DP_reg", f"{C} 000 op:4 s:1 rn:4 rd:4 imm5:5 type:2 0 rm:4", "dp_reg"),
@@ -116,7 +120,7 @@ A32_PATTERNS = table([
     ("SBFX", f"{C} 0111101 widthm1:5 rd:4 lsb:5 101 rn:4", "bfx", {"signed": True}),
     ("UBFX", f"{C} 0111111 widthm1:5 rd:4 lsb:5 101 rn:4", "bfx", {"signed": False}),
     ("BFI", f"{C} 0111110 msb:5 rd:4 lsb:5 001 rn:4", "bfi"),
-    ("UDF", "1110 01111111 imm12:12 1111 imm4:4", "undef"),
+    ("UDF", "1110 01111111 ............ 1111 ....", "undef"),
 
     # ---- load/store word and unsigned byte ----
     ("LDST_imm", f"{C} 010 p:1 u:1 b:1 w:1 l:1 rn:4 rt:4 imm12:12", "ldst", {"reg": False}),
@@ -124,12 +128,12 @@ A32_PATTERNS = table([
 
     # ---- branches, block transfer ----
     ("LDM_STM", f"{C} 100 p:1 u:1 s:1 w:1 l:1 rn:4 reglist:16", "ldm_stm"),
-    ("B", f"{C} 101 l:1 imm:24:s", "b"),
+    ("B", f"{C} 101 l:1 imm#2:s24", "b"),
 
     # ---- coprocessor, SVC ----
     ("MCRR", f"{C} 1100010 l:1 rt2:4 rt:4 coproc:4 opc1:4 crm:4", "mcrr"),
     ("MCR", f"{C} 1110 opc1:3 l:1 crn:4 rt:4 coproc:4 opc2:3 1 crm:4", "mcr"),
     ("SVC", f"{C} 1111 imm:24", "svc"),
-])
+], fields=A32_FIELDS, formats=A32_FORMATS)
 
 A32_DECODER = Decoder(A32_PATTERNS, key_bits=[(20, 8), (4, 4)])

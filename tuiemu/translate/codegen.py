@@ -19,22 +19,25 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from ..core.state import CF, GE, NF, QF, VF, ZF
+from ..core import state
+from .isa import AL, CC, CS, EQ, GE, GT, HI, LE, LS, LT, MI, NE, PL, VC, VS
 
 LOCAL_NAMES = [f"r{i}" for i in range(15)] + ["pc", "nf", "zf", "cf", "vf", "qf", "ge"]
-FLAG_INDEX = {"nf": NF, "zf": ZF, "cf": CF, "vf": VF, "qf": QF, "ge": GE}
+FLAG_INDEX = {"nf": state.NF, "zf": state.ZF, "cf": state.CF, "vf": state.VF, "qf": state.QF, "ge": state.GE}
+M = "0xFFFFFFFF"  # the 32-bit mask, as handlers write it into generated code
 
-# Condition code -> Python expression over the flag locals (None = always).
+# Condition code -> Python expression over the flag locals (None = always). Z is set when zf == 0,
+# N and V are bit 31 of nf and vf.
 COND_EXPR = {
-    0: "not zf", 1: "zf", 2: "cf", 3: "not cf",
-    4: "nf & 0x80000000", 5: "not nf & 0x80000000", 6: "vf & 0x80000000", 7: "not vf & 0x80000000",
-    8: "cf and zf", 9: "not cf or not zf",
-    10: "not (nf ^ vf) & 0x80000000", 11: "(nf ^ vf) & 0x80000000",
-    12: "zf and not (nf ^ vf) & 0x80000000", 13: "not zf or (nf ^ vf) & 0x80000000",
-    14: None,
+    EQ: "not zf", NE: "zf", CS: "cf", CC: "not cf",
+    MI: "nf & 0x80000000", PL: "not nf & 0x80000000", VS: "vf & 0x80000000", VC: "not vf & 0x80000000",
+    HI: "cf and zf", LS: "not cf or not zf",
+    GE: "not (nf ^ vf) & 0x80000000", LT: "(nf ^ vf) & 0x80000000",
+    GT: "zf and not (nf ^ vf) & 0x80000000", LE: "not zf or (nf ^ vf) & 0x80000000",
+    AL: None,
 }
-COND_FLAGS = {0: "zf", 1: "zf", 2: "cf", 3: "cf", 4: "nf", 5: "nf", 6: "vf", 7: "vf", 8: "cf zf",
-              9: "cf zf", 10: "nf vf", 11: "nf vf", 12: "zf nf vf", 13: "zf nf vf", 14: ""}
+COND_FLAGS = {EQ: "zf", NE: "zf", CS: "cf", CC: "cf", MI: "nf", PL: "nf", VS: "vf", VC: "vf", HI: "cf zf",
+              LS: "cf zf", GE: "nf vf", LT: "nf vf", GT: "zf nf vf", LE: "zf nf vf", AL: ""}
 
 _WB = "\x00WB"
 _LITERAL_EXPR = re.compile(r"^[0-9a-fA-FxX+\-*&|^~<>() ]+$")
@@ -49,9 +52,12 @@ def _bx(x: Any, target: int) -> None:
 
 
 class Block:
-    def __init__(self, pc: int, thumb: bool, priv: bool) -> None:
+    """The code of one block as it is emitted; an A32 block (the Thumb front end uses a subclass)."""
+
+    thumb = False  # the instruction set, for PC reads and interworking exits (ThumbBlock: True)
+
+    def __init__(self, pc: int, priv: bool) -> None:
         self.start_pc = pc
-        self.thumb = thumb
         self.priv = priv
         self.lines: List[Tuple[int, str]] = []
         self.indent = 2
@@ -152,7 +158,7 @@ class Block:
 
     def set_nz(self, expr: str) -> None:
         """N and Z from a 32-bit result (lazily: both locals hold the result)."""
-        for idx in (NF, ZF):
+        for idx in (state.NF, state.ZF):
             self.used.add(idx)
             self.written.add(idx)
         self.emit(f"nf = zf = {expr}")

@@ -1,25 +1,55 @@
 """Instruction encodings as data, in the spirit of QEMU's decodetree.
 
-A pattern is written most-significant bit first as space-separated tokens:
+A table is a list of rows ``(name, spec, handler[, constant args])``. A spec is one encoding,
+written most-significant bit first as space-separated tokens:
 
-* ``0``/``1``/``.`` runs: fixed bits and don't-care bits;
-* ``name:W``: a W-bit field handed to the handler (``name:W:s`` sign-extends it);
-* ``name:W!V``: a field that must *not* equal the binary value V (e.g. ``cond:4!1111``).
+* ``0``, ``1``, ``.`` (in runs such as ``0110..01``): fixed bits and don't-care bits;
+* ``-``: a bit the row's format defines (see ``@fmt``);
+* ``name:W``: a W-bit field handed to the handler. ``name:sW`` sign-extends it, ``name#k:W``
+  scales it (the value shifted left by k bits: a Thumb word offset is ``imm#2:8``), and
+  ``name:W!V`` excludes the instructions whose field holds the binary value V (``cond:4!1111``);
+* ``%def``, ``name=%def``, ``name#k=%def``: a split field, the value of field definition ``def``
+  (below) handed over as ``name`` (default: ``def``), scaled by k. Several names may share a
+  definition (``rd=%rdn rn=%rdn``: one register field that is both operands). The bits it reads
+  are written ``.`` (or ``-``);
+* ``@fmt``: the named format ``fmt`` supplies the bits the row writes ``-``. Its fixed bits and
+  fields join the row's. Every ``-`` must be a bit the format defines, and every bit the format
+  defines must be ``-`` in the row (a fixed bit may also be repeated), so that a misaligned row
+  is caught when the table is built. Names of fields and constant args must not repeat.
 
-Patterns are tried in table order, so a more specific encoding is listed before
-the general one it overlaps. A handler name and constant arguments come with
-each pattern; several encodings may share one handler.
+Field definitions (decodetree's ``%name``) map a name to bit segments ``pos:len``, most
+significant first, concatenated: ``{"imm12": "26:1 12:3 0:8"}`` is the T32 ``i:imm3:imm8``.
+``pos:slen`` on the first segment sign-extends the assembled value.
+
+Formats (decodetree's ``@name``) map a name to a full-width spec of the field layout shared by a
+group of rows, with ``.`` where the rows put their own bits:
+``{"xreg": "cond:4!1111 000 p:1 u:1 0 w:1 . rn:4 rt:4 0000 1..1 rm:4"}``, then a row
+``("STRH_reg", "---- --- - - - - 0 ---- ---- ---- -01- ---- @xreg", "ldst_extra")``.
+
+Patterns are tried in table order, so a more specific encoding is listed before the general one
+it overlaps. Several encodings may share one handler; constant args tell them apart.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+import re
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 
 class Field(NamedTuple):
+    """A contiguous field: ``((insn >> shift & mask) ^ sign) - sign << scale``."""
     name: str
     shift: int
-    width: int
-    signed: bool
+    mask: int
+    sign: int  # 1 << (width - 1) if sign-extended, else 0
+    scale: int
+
+
+class SplitField(NamedTuple):
+    """A field assembled from ``(shift, width, mask)`` segments, most significant first."""
+    name: str
+    segments: Tuple[Tuple[int, int, int], ...]
+    sign: int
+    scale: int
 
 
 class Pattern(NamedTuple):
@@ -28,6 +58,7 @@ class Pattern(NamedTuple):
     mask: int
     value: int
     fields: Tuple[Field, ...]
+    splits: Tuple[SplitField, ...]
     excludes: Tuple[Tuple[int, int], ...]  # (mask, value) pairs the instruction must not match
     consts: Dict[str, Any]
 
@@ -42,35 +73,146 @@ class Args(dict):
             raise AttributeError(name) from None
 
 
-def parse_pattern(name: str, spec: str, handler: str, consts: Optional[Dict[str, Any]] = None,
-                  width: int = 32) -> Pattern:
-    mask = value = 0
+class FieldDef(NamedTuple):
+    segments: Tuple[Tuple[int, int, int], ...]
+    sign: int
+    bits: int  # the instruction bits it reads
+
+
+_FIELD = re.compile(r"(\w+)(?:#(\d+))?:(s?)(\d+)(?:!([01]+))?$")
+_SPLIT = re.compile(r"(?:(\w+)(?:#(\d+))?=)?%(\w+)$")
+_SEGMENT = re.compile(r"(\d+):(s?)(\d+)$")
+
+
+def parse_field_def(name: str, text: str, width: int) -> FieldDef:
+    segments = []
+    sign = bits = total = 0
+    for i, tok in enumerate(text.split()):
+        m = _SEGMENT.match(tok)
+        if m is None or (m.group(2) and i):
+            raise ValueError(f"field %{name}: bad segment {tok!r}")
+        pos, w = int(m.group(1)), int(m.group(3))
+        seg_bits = ((1 << w) - 1) << pos
+        if w == 0 or pos + w > width or seg_bits & bits:
+            raise ValueError(f"field %{name}: segment {tok!r} outside the word or overlapping")
+        segments.append((pos, w, (1 << w) - 1))
+        bits |= seg_bits
+        total += w
+        if m.group(2):
+            sign = 1
+    if not segments:
+        raise ValueError(f"field %{name}: no segments")
+    return FieldDef(tuple(segments), sign << (total - 1) if sign else 0, bits)
+
+
+class _Spec(NamedTuple):
+    """A parsed spec before its format (if any) is merged in."""
+    mask: int
+    value: int
+    fields: Tuple[Field, ...]
+    splits: Tuple[SplitField, ...]
+    excludes: Tuple[Tuple[int, int], ...]
+    dashes: int  # bits written '-'
+    field_bits: int  # bits read by fields and split fields
+    fmt: Optional[str]
+
+
+def _parse_spec(where: str, spec: str, width: int, defs: Mapping[str, FieldDef]) -> _Spec:
+    mask = value = dashes = field_bits = 0
     fields: List[Field] = []
+    splits: List[SplitField] = []
     excludes: List[Tuple[int, int]] = []
+    fmt = None
     pos = width
     for tok in spec.split():
-        if ":" in tok:
-            fname, rest = tok.split(":", 1)
-            not_value = None
-            if "!" in rest:
-                rest, not_value = rest.split("!", 1)
-            signed = rest.endswith(":s")
-            w = int(rest[:-2] if signed else rest)
+        if tok[0] == "@":
+            if fmt is not None:
+                raise ValueError(f"{where}: more than one format")
+            fmt = tok[1:]
+            continue
+        m = _SPLIT.match(tok)
+        if m is not None:
+            name, scale, def_name = m.groups()
+            d = defs.get(def_name)
+            if d is None:
+                raise ValueError(f"{where}: no field definition %{def_name}")
+            splits.append(SplitField(name or def_name, d.segments, d.sign, int(scale or 0)))
+            field_bits |= d.bits
+            continue
+        m = _FIELD.match(tok)
+        if m is not None:
+            name, scale, signed, w_text, not_value = m.groups()
+            w = int(w_text)
             pos -= w
-            fields.append(Field(fname, pos, w, signed))
+            if pos < 0 or w == 0:
+                raise ValueError(f"{where}: more than {width} bits, or an empty field")
+            fields.append(Field(name, pos, (1 << w) - 1, 1 << (w - 1) if signed else 0, int(scale or 0)))
+            field_bits |= ((1 << w) - 1) << pos
             if not_value is not None:
                 excludes.append((((1 << w) - 1) << pos, int(not_value, 2) << pos))
-        else:
-            for ch in tok:
-                pos -= 1
-                if ch in "01":
-                    mask |= 1 << pos
-                    value |= int(ch) << pos
-                elif ch not in ".-":
-                    raise ValueError(f"pattern {name}: bad character {ch!r}")
-    if pos != 0:
-        raise ValueError(f"pattern {name}: {width - pos} bits given, {width} expected")
-    return Pattern(name, handler, mask, value, tuple(fields), tuple(excludes), dict(consts or {}))
+            continue
+        for ch in tok:
+            pos -= 1
+            if pos < 0:
+                raise ValueError(f"{where}: more than {width} bits")
+            if ch in "01":
+                mask |= 1 << pos
+                value |= int(ch) << pos
+            elif ch == "-":
+                dashes |= 1 << pos
+            elif ch != ".":
+                raise ValueError(f"{where}: bad token {tok!r}")
+    if pos:
+        raise ValueError(f"{where}: {width - pos} bits given, {width} expected")
+    if field_bits & mask:
+        raise ValueError(f"{where}: a field reads fixed bits")
+    return _Spec(mask, value, tuple(fields), tuple(splits), tuple(excludes), dashes, field_bits, fmt)
+
+
+def _merge(where: str, row: _Spec, fmt: _Spec) -> _Spec:
+    """The row with its format's fixed bits and fields; checks that the row's '-' bits line up."""
+    defined = fmt.mask | fmt.field_bits
+    if row.dashes & ~defined:
+        raise ValueError(f"{where}: '-' where format @{row.fmt} defines nothing")
+    if fmt.field_bits & ~row.dashes:
+        raise ValueError(f"{where}: format @{row.fmt} has a field where the row does not write '-'")
+    if fmt.mask & ~(row.dashes | row.mask) or (row.value ^ fmt.value) & row.mask & fmt.mask:
+        raise ValueError(f"{where}: fixed bits disagree with format @{row.fmt}")
+    if row.field_bits & defined:
+        raise ValueError(f"{where}: a field overlaps format @{row.fmt}")
+    return _Spec(row.mask | fmt.mask, row.value | fmt.value, fmt.fields + row.fields, fmt.splits + row.splits,
+                 fmt.excludes + row.excludes, 0, row.field_bits | fmt.field_bits, None)
+
+
+def table(rows: Iterable[Tuple[Any, ...]], width: int = 32, fields: Optional[Mapping[str, str]] = None,
+          formats: Optional[Mapping[str, str]] = None) -> List[Pattern]:
+    """Build patterns from rows of (name, spec, handler[, consts]), with the field definitions
+    and formats the specs refer to."""
+    defs = {name: parse_field_def(name, text, width) for name, text in (fields or {}).items()}
+    fmts = {}
+    for name, spec in (formats or {}).items():
+        f = _parse_spec(f"format @{name}", spec, width, defs)
+        if f.fmt is not None or f.dashes:
+            raise ValueError(f"format @{name}: formats do not nest")
+        fmts[name] = f
+    out = []
+    for row in rows:
+        name, spec, handler = row[:3]
+        consts = dict(row[3]) if len(row) > 3 else {}
+        where = f"pattern {name}"
+        s = _parse_spec(where, spec, width, defs)
+        if s.fmt is not None:
+            if s.fmt not in fmts:
+                raise ValueError(f"{where}: no format @{s.fmt}")
+            s = _merge(where, s, fmts[s.fmt])
+        elif s.dashes:
+            raise ValueError(f"{where}: '-' without a format")
+        names = [f.name for f in s.fields] + [f.name for f in s.splits]
+        clash = {n for n in names if names.count(n) > 1} | (set(names) & set(consts))
+        if clash:
+            raise ValueError(f"{where}: {sorted(clash)} given twice")
+        out.append(Pattern(name, handler, s.mask, s.value, s.fields, s.splits, s.excludes, consts))
+    return out
 
 
 class Decoder:
@@ -81,15 +223,18 @@ class Decoder:
     """
 
     def __init__(self, patterns: Sequence[Pattern], key_bits: Sequence[Tuple[int, int]]) -> None:
+        names = [p.name for p in patterns]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate pattern names: {sorted(dup)}")
         self.patterns = list(patterns)
         self.key_bits = tuple(key_bits)
         nkeys = 1 << sum(w for _, w in key_bits)
+        kmask = self._key_mask()
         self.buckets: List[List[Pattern]] = [[] for _ in range(nkeys)]
         for p in self.patterns:
             for key in range(nkeys):
-                word = self._word_of_key(key)
-                kmask = self._key_mask()
-                if (word ^ p.value) & p.mask & kmask == 0:
+                if (self._word_of_key(key) ^ p.value) & p.mask & kmask == 0:
                     self.buckets[key].append(p)
 
     def _key_mask(self) -> int:
@@ -115,23 +260,15 @@ class Decoder:
         for p in self.buckets[self.key(insn)]:
             if insn & p.mask != p.value:
                 continue
-            if any(insn & m == v for m, v in p.excludes):
+            if p.excludes and any(insn & m == v for m, v in p.excludes):
                 continue
             args = Args(p.consts)
-            for f in p.fields:
-                v = (insn >> f.shift) & ((1 << f.width) - 1)
-                if f.signed and v >> (f.width - 1):
-                    v -= 1 << f.width
-                args[f.name] = v
+            for name, shift, mask, sign, scale in p.fields:
+                args[name] = ((insn >> shift & mask) ^ sign) - sign << scale
+            for name, segments, sign, scale in p.splits:
+                v = 0
+                for shift, width, mask in segments:
+                    v = v << width | insn >> shift & mask
+                args[name] = (v ^ sign) - sign << scale
             return p, args
         return None
-
-
-def table(rows: Iterable[Tuple[Any, ...]], width: int = 32) -> List[Pattern]:
-    """Build patterns from rows of (name, spec, handler[, consts])."""
-    out = []
-    for row in rows:
-        name, spec, handler = row[:3]
-        consts = row[3] if len(row) > 3 else None
-        out.append(parse_pattern(name, spec, handler, consts, width))
-    return out

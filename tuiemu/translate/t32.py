@@ -1,121 +1,42 @@
-"""Translation of Thumb code (T16 and T32) into a block, with IT blocks tracked statically.
-
-ITSTATE is translation-time state: each instruction's condition comes from the IT state in
-force for it, which is recorded per instruction in ``b.insn_it`` (the engine restores it when
-that instruction raises a guest exception). While a block runs, the vCPU's CPSR keeps the
-block's entry IT state (it is part of the TB key); every exit whose next instruction has a
-different IT state stores that state first (``X.state.set_itstate``), so the next lookup finds
-the block translated for it. Helpers that leave the block run with the IT state of their own
-instruction (an exception they take saves it in SPSR) and advance it if they complete.
-"""
+"""The Thumb front end: T16 and T32 code, with IT blocks tracked at translation time (see
+itblock.py for how the IT state reaches CPSR, and frontend.py for the interface)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Optional, Tuple
 
-from ..core.state import itstate as cpsr_itstate
-from . import sem  # noqa: F401  (registers the semantic handlers)
+from ..core.state import TBF_IT_SHIFT
+from ..mmu.address_space import PAGE_SIZE
+from . import sem  # noqa: F401  (registers the handlers the tables name)
 from .codegen import Block
+from .decodetree import Args, Pattern
+from .frontend import CodeSource, PageCopy, emit_insn
+from .isa import AL, NV
+from .itblock import ThumbBlock, it_advance
 from .t32_table import T16_DECODER, T32_DECODER, is_t32
 
-if TYPE_CHECKING:
-    from .translator import PageCopy
-
-__all__ = ["ThumbBlock", "it_advance", "translate_thumb"]
+block_class = ThumbBlock
 
 
-def it_advance(it: int) -> int:
-    """ITAdvance: the IT state of the next instruction (0 when the block ends)."""
-    if it & 7 == 0:
-        return 0
-    return (it & 0xE0) | ((it << 1) & 0x1F)
-
-
-def _it_helper(fn: Callable[..., Any], pc: int, cur: int, nxt: int, entry: int) -> Callable[..., Any]:
-    """Wrap a block-ending helper: run it with the instruction's own IT state in CPSR, then move
-    to the next instruction's IT state if the instruction completed (it left PC, took no
-    exception and did not write CPSR.IT itself)."""
-    def run(x: Any, *args: Any) -> None:
-        st = x.state
-        if cur != entry:
-            st.set_itstate(cur)
-        taken = x.counters.exceptions
-        fn(x, *args)
-        if (nxt != cur and x.R[15] != pc and x.counters.exceptions == taken
-                and cpsr_itstate(st.cpsr_ctl) == cur):
-            st.set_itstate(nxt)
-    return run
-
-
-class ThumbBlock(Block):
-    """A Block whose exits keep CPSR.IT right for the instruction they lead to."""
-
-    it_entry = 0  # IT state of the TB (in CPSR while the block runs)
-    it_cur = 0    # IT state of the instruction being emitted
-    it_next = 0   # IT state of the instruction after it
-
-    def _sync_it(self) -> bool:
-        if self.it_next == self.it_entry:
-            return False
-        self.emit(f"X.state.set_itstate({self.it_next:#x})")
-        return True
-
-    def exit_static(self, target: int) -> None:
-        if not self._sync_it():
-            super().exit_static(target)
-            return
-        loop, self.allow_loop = self.allow_loop, False  # the start was translated for another IT state
-        super().exit_static(target)
-        self.allow_loop = loop
-
-    def exit_dynamic(self, expr: str) -> None:
-        self._sync_it()
-        super().exit_dynamic(expr)
-
-    def exit_interwork(self, expr: str) -> None:
-        self._sync_it()
-        super().exit_interwork(expr)
-
-    def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
-        if self.it_cur == self.it_entry == self.it_next:
-            super().exit_helper(name, fn, args)
-            return
-        wrapped = _it_helper(fn, self.cur_pc, self.it_cur, self.it_next, self.it_entry)
-        super().exit_helper(f"{name}{self.tmp('it')}", wrapped, args)
-
-
-def _fetch_hw2(translator: Any, x: Any, b: Block, pc: int) -> int:
-    """The second halfword of an instruction that straddles into the next page."""
-    pa = x.tlb.fetch_phys((pc + 2) & 0xFFFFFFFF, 1 if b.priv else 0)
-    translator.host_region(pa)  # a prefetch abort if the next page is not memory
-    return int.from_bytes(translator.fetch_extra(b, pa, 2), "little")
-
-
-def translate_thumb(translator: Any, b: Block, x: Any, region: PageCopy, ppc: int, itstate: int,
-                    limit: int) -> None:
-    """Fill ``b`` with the Thumb instructions from its start PC (ITSTATE ``itstate`` at entry).
-
-    Ends at a block-ending instruction, at the end of the page, or after ``limit`` instructions
-    (extended to the end of an open IT block, except in one-instruction mode).
-    """
-    b.__class__ = ThumbBlock
+def translate_block(src: CodeSource, b: Block, x: Any, page: PageCopy, ppc: int, flags: int, limit: int) -> None:
+    """Ends at a block-ending instruction, at the end of the page, or after ``limit`` instructions
+    (extended to the end of an open IT block, except in one-instruction mode)."""
     assert isinstance(b, ThumbBlock)
-    b.it_entry = b.it_cur = b.it_next = itstate
+    it = flags >> TBF_IT_SHIFT & 0xFF
+    b.it_entry = b.it_cur = b.it_next = it
     pc = b.start_pc
-    page_end = (pc | 0xFFF) + 1
-    off = ppc - region.base
-    m16 = region.m16
-    size_limit = region.size
-    it = itstate
+    page_end = (pc | (PAGE_SIZE - 1)) + 1
+    off = ppc - page.base
+    m16 = page.m16
     n = 0
     while True:
         hw1 = m16[off >> 1]
-        decoded: Optional[tuple]
+        decoded: Optional[Tuple[Pattern, Args]]
         if is_t32(hw1):
-            if pc + 2 >= page_end or off + 2 >= size_limit:
+            if pc + 2 >= page_end or off + 2 >= page.size:
                 if n:  # let the straddling instruction start a block of its own
                     b.exit_static(pc)
                     return
-                hw2 = _fetch_hw2(translator, x, b, pc)
+                hw2 = int.from_bytes(src.fetch_beyond(b, x, (pc + 2) & 0xFFFFFFFF, 2), "little")
             else:
                 hw2 = m16[(off >> 1) + 1]
             word = (hw1 << 16) | hw2
@@ -136,11 +57,11 @@ def translate_thumb(translator: Any, b: Block, x: Any, region: PageCopy, ppc: in
         cond = None
         if in_it:
             cond = it >> 4
-            if cond == 15:
-                cond = 14
+            if cond == NV:
+                cond = AL
             if decoded is not None:
                 decoded[1]["it"] = 1
-        translator.emit_insn(b, decoded, word, cond=cond)
+        emit_insn(b, decoded, word, cond)
         del b.insn_it[len(b.insn_pcs):]  # a breakpoint stop drops the instruction again
         n += 1
         pc = (pc + size) & 0xFFFFFFFF
@@ -148,7 +69,7 @@ def translate_thumb(translator: Any, b: Block, x: Any, region: PageCopy, ppc: in
         it = nxt
         if b.ended:
             return
-        if pc >= page_end or off >= size_limit or pc == 0:
+        if pc >= page_end or off >= page.size or pc == 0:
             b.exit_static(pc)
             return
         if n >= limit and (not it or limit == 1 or n >= limit + 4):

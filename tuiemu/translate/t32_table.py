@@ -1,72 +1,95 @@
 """Thumb encodings of ARMv7-A as pattern tables (ARM ARM chapter A6): T16 and T32 (Thumb-2).
 
 16-bit patterns are over the halfword; 32-bit patterns over ``(hw1 << 16) | hw2`` and are
-written as two specs, one per halfword. Rows are (name, bits, handler[, constant args]); order
-matters where encodings overlap.
-
-Two naming conventions on fields go beyond decodetree's contiguous fields:
-
-* ``name#k`` is part k (0 = most significant) of a field scattered over the word, e.g. the
-  ``i:imm3:imm8`` immediates; the parts are concatenated after decoding (``:s`` on part 0
-  sign-extends the whole value);
-* ``a=b`` hands the same field to the handler as both ``a`` and ``b`` (T16's Rdn, Rdm).
+written as two specs, one per halfword, in the syntax of decodetree.py. Rows are (name, bits,
+handler[, constant args]); order matters where encodings overlap.
 
 Handler names are shared with the A32 table wherever the fields mean the same thing;
 the Thumb-only ones live in sem/thumb.py.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Sequence
 
-from .decodetree import Args, Decoder, Pattern, table
-
-# A32 data-processing opcodes (sem/dataproc.py numbering)
-AND, EOR, SUB, RSB, ADD, ADC, SBC, RSC, TST, TEQ, CMP, CMN, ORR, MOV, BIC, MVN = range(16)
+from .decodetree import Decoder, Pattern, table
+from .isa import (
+    ADC,
+    ADD,
+    AND,
+    ASR,
+    BIC,
+    CMN,
+    CMP,
+    EOR,
+    LSL,
+    LSR,
+    MOV,
+    MVN,
+    ORR,
+    PC,
+    ROR,
+    RSB,
+    SBC,
+    SP,
+    SUB,
+    TST,
+)
 
 
 def _ldst16(name: str, bits: str, sz: int, l: int, mode: str, **consts: object) -> tuple:
     return (name, bits, "t_ldst", dict(sz=sz, l=l, s=consts.pop("s", 0), mode=mode, **consts))
 
 
+T16_FIELDS = {
+    "rdn": "0:3",  # one register field that is both a source and the destination
+    "rdn8": "8:3",  # the same, in bits 10:8
+    "dn": "7:1 0:3",  # DN:Rdn (D:Rd, N:Rn) of the high-register forms
+    "i_imm5": "9:1 3:5",  # CBZ/CBNZ
+}
+
+T16_FORMATS = {
+    "rdn_rm": "...... .... rm:3 ... rd=%rdn rn=%rdn",  # two-operand data processing: Rdn op= Rm
+}
+
 T16_PATTERNS = table([
     # ---- shift (immediate), add, subtract, move, compare ----
-    ("LSL_imm", "00000 imm5:5 rm:3 rd:3", "t16_shift", {"type": 0}),  # imm5 = 0: MOVS rd, rm
-    ("LSR_imm", "00001 imm5:5 rm:3 rd:3", "t16_shift", {"type": 1}),
-    ("ASR_imm", "00010 imm5:5 rm:3 rd:3", "t16_shift", {"type": 2}),
+    ("LSL_imm", "00000 imm5:5 rm:3 rd:3", "t16_shift", {"type": LSL}),  # imm5 = 0: MOVS rd, rm
+    ("LSR_imm", "00001 imm5:5 rm:3 rd:3", "t16_shift", {"type": LSR}),
+    ("ASR_imm", "00010 imm5:5 rm:3 rd:3", "t16_shift", {"type": ASR}),
     ("ADD_reg_T1", "0001100 rm:3 rn:3 rd:3", "t16_alu", {"op": ADD}),
     ("SUB_reg_T1", "0001101 rm:3 rn:3 rd:3", "t16_alu", {"op": SUB}),
     ("ADD_imm_T1", "0001110 imm:3 rn:3 rd:3", "t16_alu", {"op": ADD}),
     ("SUB_imm_T1", "0001111 imm:3 rn:3 rd:3", "t16_alu", {"op": SUB}),
     ("MOV_imm_T1", "00100 rd:3 imm:8", "t16_alu", {"op": MOV, "rn": 0}),
     ("CMP_imm_T1", "00101 rn:3 imm:8", "t16_alu", {"op": CMP, "rd": 0}),
-    ("ADD_imm_T2", "00110 rd=rn:3 imm:8", "t16_alu", {"op": ADD}),
-    ("SUB_imm_T2", "00111 rd=rn:3 imm:8", "t16_alu", {"op": SUB}),
+    ("ADD_imm_T2", "00110 ... imm:8 rd=%rdn8 rn=%rdn8", "t16_alu", {"op": ADD}),
+    ("SUB_imm_T2", "00111 ... imm:8 rd=%rdn8 rn=%rdn8", "t16_alu", {"op": SUB}),
 
     # ---- data processing (register) ----
-    ("AND_reg_T1", "010000 0000 rm:3 rd=rn:3", "t16_alu", {"op": AND}),
-    ("EOR_reg_T1", "010000 0001 rm:3 rd=rn:3", "t16_alu", {"op": EOR}),
-    ("LSL_reg_T1", "010000 0010 rm:3 rd=rn:3", "t16_shift_reg", {"type": 0}),
-    ("LSR_reg_T1", "010000 0011 rm:3 rd=rn:3", "t16_shift_reg", {"type": 1}),
-    ("ASR_reg_T1", "010000 0100 rm:3 rd=rn:3", "t16_shift_reg", {"type": 2}),
-    ("ADC_reg_T1", "010000 0101 rm:3 rd=rn:3", "t16_alu", {"op": ADC}),
-    ("SBC_reg_T1", "010000 0110 rm:3 rd=rn:3", "t16_alu", {"op": SBC}),
-    ("ROR_reg_T1", "010000 0111 rm:3 rd=rn:3", "t16_shift_reg", {"type": 3}),
+    ("AND_reg_T1", "010000 0000 --- --- @rdn_rm", "t16_alu", {"op": AND}),
+    ("EOR_reg_T1", "010000 0001 --- --- @rdn_rm", "t16_alu", {"op": EOR}),
+    ("LSL_reg_T1", "010000 0010 --- --- @rdn_rm", "t16_shift_reg", {"type": LSL}),
+    ("LSR_reg_T1", "010000 0011 --- --- @rdn_rm", "t16_shift_reg", {"type": LSR}),
+    ("ASR_reg_T1", "010000 0100 --- --- @rdn_rm", "t16_shift_reg", {"type": ASR}),
+    ("ADC_reg_T1", "010000 0101 --- --- @rdn_rm", "t16_alu", {"op": ADC}),
+    ("SBC_reg_T1", "010000 0110 --- --- @rdn_rm", "t16_alu", {"op": SBC}),
+    ("ROR_reg_T1", "010000 0111 --- --- @rdn_rm", "t16_shift_reg", {"type": ROR}),
     ("TST_reg_T1", "010000 1000 rm:3 rn:3", "t16_alu", {"op": TST, "rd": 0}),
     ("RSB_imm_T1", "010000 1001 rn:3 rd:3", "t16_alu", {"op": RSB, "imm": 0}),  # NEGS
     ("CMP_reg_T1", "010000 1010 rm:3 rn:3", "t16_alu", {"op": CMP, "rd": 0}),
     ("CMN_reg_T1", "010000 1011 rm:3 rn:3", "t16_alu", {"op": CMN, "rd": 0}),
-    ("ORR_reg_T1", "010000 1100 rm:3 rd=rn:3", "t16_alu", {"op": ORR}),
-    ("MUL_T1", "010000 1101 rn:3 rd=rm:3", "t16_flags", {"via": "mul"}),
-    ("BIC_reg_T1", "010000 1110 rm:3 rd=rn:3", "t16_alu", {"op": BIC}),
+    ("ORR_reg_T1", "010000 1100 --- --- @rdn_rm", "t16_alu", {"op": ORR}),
+    ("MUL_T1", "010000 1101 rn:3 ... rd=%rdn rm=%rdn", "t16_flags", {"via": "mul"}),
+    ("BIC_reg_T1", "010000 1110 --- --- @rdn_rm", "t16_alu", {"op": BIC}),
     ("MVN_reg_T1", "010000 1111 rm:3 rd:3", "t16_alu", {"op": MVN, "rn": 0}),
 
     # ---- special data processing, branch and exchange ----
-    ("ADD_reg_T2", "01000100 rd=rn#0:1 rm:4 rd=rn#1:3", "t16_alu", {"op": ADD, "flags": "never"}),
-    ("CMP_reg_T2", "01000101 rn#0:1 rm:4 rn#1:3", "t16_alu", {"op": CMP, "rd": 0}),
-    ("MOV_reg_T1", "01000110 rd#0:1 rm:4 rd#1:3", "t16_alu", {"op": MOV, "rn": 0, "flags": "never"}),
+    ("ADD_reg_T2", "01000100 . rm:4 ... rd=%dn rn=%dn", "t16_alu", {"op": ADD, "flags": "never"}),
+    ("CMP_reg_T2", "01000101 . rm:4 ... rn=%dn", "t16_alu", {"op": CMP, "rd": 0}),
+    ("MOV_reg_T1", "01000110 . rm:4 ... rd=%dn", "t16_alu", {"op": MOV, "rn": 0, "flags": "never"}),
     ("BX_T1", "010001110 rm:4 ...", "bx"),
     ("BLX_reg_T1", "010001111 rm:4 ...", "blx_reg"),
-    _ldst16("LDR_lit_T1", "01001 rt:3 imm:8", 2, 1, "imm", rn=15, scale=2),
+    _ldst16("LDR_lit_T1", "01001 rt:3 imm#2:8", 2, 1, "imm", rn=PC),
 
     # ---- load/store single data item ----
     _ldst16("STR_reg_T1", "0101000 rm:3 rn:3 rt:3", 2, 0, "reg", imm2=0),
@@ -77,25 +100,25 @@ T16_PATTERNS = table([
     _ldst16("LDRH_reg_T1", "0101101 rm:3 rn:3 rt:3", 1, 1, "reg", imm2=0),
     _ldst16("LDRB_reg_T1", "0101110 rm:3 rn:3 rt:3", 0, 1, "reg", imm2=0),
     _ldst16("LDRSH_reg_T1", "0101111 rm:3 rn:3 rt:3", 1, 1, "reg", imm2=0, s=1),
-    _ldst16("STR_imm_T1", "01100 imm:5 rn:3 rt:3", 2, 0, "imm", scale=2),
-    _ldst16("LDR_imm_T1", "01101 imm:5 rn:3 rt:3", 2, 1, "imm", scale=2),
+    _ldst16("STR_imm_T1", "01100 imm#2:5 rn:3 rt:3", 2, 0, "imm"),
+    _ldst16("LDR_imm_T1", "01101 imm#2:5 rn:3 rt:3", 2, 1, "imm"),
     _ldst16("STRB_imm_T1", "01110 imm:5 rn:3 rt:3", 0, 0, "imm"),
     _ldst16("LDRB_imm_T1", "01111 imm:5 rn:3 rt:3", 0, 1, "imm"),
-    _ldst16("STRH_imm_T1", "10000 imm:5 rn:3 rt:3", 1, 0, "imm", scale=1),
-    _ldst16("LDRH_imm_T1", "10001 imm:5 rn:3 rt:3", 1, 1, "imm", scale=1),
-    _ldst16("STR_sp_T2", "10010 rt:3 imm:8", 2, 0, "imm", rn=13, scale=2),
-    _ldst16("LDR_sp_T2", "10011 rt:3 imm:8", 2, 1, "imm", rn=13, scale=2),
-    ("ADR_T1", "10100 rd:3 imm:8", "t_addsub_imm", {"rn": 15, "sub": 0, "scale": 2}),
-    ("ADD_sp_T1", "10101 rd:3 imm:8", "t_addsub_imm", {"rn": 13, "sub": 0, "scale": 2}),
+    _ldst16("STRH_imm_T1", "10000 imm#1:5 rn:3 rt:3", 1, 0, "imm"),
+    _ldst16("LDRH_imm_T1", "10001 imm#1:5 rn:3 rt:3", 1, 1, "imm"),
+    _ldst16("STR_sp_T2", "10010 rt:3 imm#2:8", 2, 0, "imm", rn=SP),
+    _ldst16("LDR_sp_T2", "10011 rt:3 imm#2:8", 2, 1, "imm", rn=SP),
+    ("ADR_T1", "10100 rd:3 imm#2:8", "t_addsub_imm", {"rn": PC, "sub": 0}),
+    ("ADD_sp_T1", "10101 rd:3 imm#2:8", "t_addsub_imm", {"rn": SP, "sub": 0}),
 
     # ---- miscellaneous 16-bit instructions ----
-    ("ADD_sp_T2", "101100000 imm:7", "t_addsub_imm", {"rd": 13, "rn": 13, "sub": 0, "scale": 2}),
-    ("SUB_sp_T1", "101100001 imm:7", "t_addsub_imm", {"rd": 13, "rn": 13, "sub": 1, "scale": 2}),
-    ("CBZ", "1011 nz:1 0 imm#0:1 1 imm#1:5 rn:3", "cbz"),
-    ("SXTH_T1", "1011001000 rm:3 rd:3", "extend", {"op": 3, "rn": 15, "rot": 0}),
-    ("SXTB_T1", "1011001001 rm:3 rd:3", "extend", {"op": 2, "rn": 15, "rot": 0}),
-    ("UXTH_T1", "1011001010 rm:3 rd:3", "extend", {"op": 7, "rn": 15, "rot": 0}),
-    ("UXTB_T1", "1011001011 rm:3 rd:3", "extend", {"op": 6, "rn": 15, "rot": 0}),
+    ("ADD_sp_T2", "101100000 imm#2:7", "t_addsub_imm", {"rd": SP, "rn": SP, "sub": 0}),
+    ("SUB_sp_T1", "101100001 imm#2:7", "t_addsub_imm", {"rd": SP, "rn": SP, "sub": 1}),
+    ("CBZ", "1011 nz:1 0 . 1 ..... rn:3 imm#1=%i_imm5", "cbz"),
+    ("SXTH_T1", "1011001000 rm:3 rd:3", "extend", {"op": 3, "rn": PC, "rot": 0}),
+    ("SXTB_T1", "1011001001 rm:3 rd:3", "extend", {"op": 2, "rn": PC, "rot": 0}),
+    ("UXTH_T1", "1011001010 rm:3 rd:3", "extend", {"op": 7, "rn": PC, "rot": 0}),
+    ("UXTB_T1", "1011001011 rm:3 rd:3", "extend", {"op": 6, "rn": PC, "rot": 0}),
     ("PUSH_T1", "1011010 extra:1 regs:8", "t16_pushpop", {"l": 0}),
     ("SETEND_T1", "101101100101 e:1 ...", "setend"),
     ("CPSIE_T1", "10110110011 0 . a:1 i:1 f:1", "cps", {"imod": 2, "m": 0, "mode": 0}),
@@ -104,23 +127,33 @@ T16_PATTERNS = table([
     ("REV16_T1", "1011101001 rm:3 rd:3", "rev", {"op": "rev16"}),
     ("REVSH_T1", "1011101011 rm:3 rd:3", "rev", {"op": "revsh"}),
     ("POP_T1", "1011110 extra:1 regs:8", "t16_pushpop", {"l": 1}),
-    ("BKPT_T1", "10111110 imm4:8", "bkpt"),
+    ("BKPT_T1", "10111110 imm:8", "bkpt"),
     ("IT", "10111111 firstcond:4 mask:4!0000", "it"),
     ("HINT_T1", "10111111 op:4 0000", "hint"),  # NOP, YIELD, WFE, WFI, SEV
 
     # ---- load/store multiple, conditional branch, SVC, unconditional branch ----
     ("STM_T1", "11000 rn:3 reglist:8", "ldm_stm", {"p": 0, "u": 1, "s": 0, "w": 1, "l": 0}),
     ("LDM_T1", "11001 rn:3 reglist:8", "t16_ldm"),  # writeback unless rn is loaded
-    ("UDF_T1", "11011110 imm:8", "undef"),
+    ("UDF_T1", "11011110 ........", "undef"),
     ("SVC_T1", "11011111 imm:8", "t_svc"),
-    ("B_T1", "1101 cond:4 imm:8:s", "t_b"),
-    ("B_T2", "11100 imm:11:s", "t_b"),
-], width=16)
+    ("B_T1", "1101 cond:4 imm#1:s8", "t_b"),
+    ("B_T2", "11100 imm#1:s11", "t_b"),
+], width=16, fields=T16_FIELDS, formats=T16_FORMATS)
+
+
+# Positions in (hw1 << 16) | hw2, most significant part first.
+T32_FIELDS = {
+    "imm12": "26:1 12:3 0:8",  # i:imm3:imm8
+    "imm16": "16:4 26:1 12:3 0:8",  # MOVW/MOVT imm4:i:imm3:imm8
+    "imm5": "12:3 6:2",  # imm3:imm2: shift amounts, bit positions
+    "imm4_12": "16:4 0:12",  # HVC
+    "b_t3": "26:s1 11:1 13:1 16:6 0:11",  # B (T3) S:J2:J1:imm6:imm11
+}
 
 
 def _t32(rows: Sequence[tuple]) -> List[Pattern]:
     """Rows written as (name, hw1 bits, hw2 bits, handler[, consts])."""
-    return table([(r[0], f"{r[1]} {r[2]}", *r[3:]) for r in rows], width=32)
+    return table([(r[0], f"{r[1]} {r[2]}", *r[3:]) for r in rows], width=32, fields=T32_FIELDS)
 
 
 # Parallel add/subtract: T32 puts the operation in hw1[6:4] and U/saturating/halving in
@@ -133,10 +166,6 @@ _PARALLEL = [(f"{k}{op}", f"111110101 {t1:03b} rn:4", f"1111 rd:4 0 {t2:03b} rm:
              for op, (t1, a32op) in _PARALLEL_OPS.items() for k, t2 in _PARALLEL_KINDS.items()]
 
 # Bits the ARM ARM shows as (0) or (1) (should-be) are don't-cares here, as in QEMU.
-I12 = "0 imm#1:3 rd:4 imm#2:8"  # hw2 of the i:imm3:imm8 forms
-SH5 = ". imm5#0:3 rd:4 imm5#1:2"  # hw2 head of the imm3:imm2 shifted-register forms
-LSB = "0 lsb#0:3 rd:4 lsb#1:2 ."  # bit-field forms
-
 T32_PATTERNS = _t32([
     # ---- load/store multiple, SRS, RFE ----
     ("SRSDB_T1", "1110100000 w:1 0 ....", "........... mode:5", "srs", {"p": 1, "u": 0}),
@@ -149,8 +178,8 @@ T32_PATTERNS = _t32([
     ("LDMDB_T1", "1110100100 w:1 1 rn:4", "reglist:16", "ldm_stm", {"p": 1, "u": 0, "s": 0, "l": 1}),
 
     # ---- load/store dual and exclusive, table branch ----
-    ("STREX_T1", "111010000100 rn:4", "rt:4 rd:4 imm:8", "t32_strex", {"size": 4}),
-    ("LDREX_T1", "111010000101 rn:4", "rt:4 .... imm:8", "t32_ldrex", {"size": 4}),
+    ("STREX_T1", "111010000100 rn:4", "rt:4 rd:4 imm#2:8", "t32_strex", {"size": 4}),
+    ("LDREX_T1", "111010000101 rn:4", "rt:4 .... imm#2:8", "t32_ldrex", {"size": 4}),
     ("STREXB_T1", "111010001100 rn:4", "rt:4 .... 0100 rd:4", "t32_strex", {"size": 1, "imm": 0}),
     ("STREXH_T1", "111010001100 rn:4", "rt:4 .... 0101 rd:4", "t32_strex", {"size": 2, "imm": 0}),
     ("STREXD_T1", "111010001100 rn:4", "rt:4 rt2:4 0111 rd:4", "t32_strex", {"size": 8, "imm": 0}),
@@ -158,29 +187,29 @@ T32_PATTERNS = _t32([
     ("LDREXB_T1", "111010001101 rn:4", "rt:4 .... 0100 ....", "t32_ldrex", {"size": 1, "imm": 0}),
     ("LDREXH_T1", "111010001101 rn:4", "rt:4 .... 0101 ....", "t32_ldrex", {"size": 2, "imm": 0}),
     ("LDREXD_T1", "111010001101 rn:4", "rt:4 rt2:4 0111 ....", "t32_ldrex", {"size": 8, "imm": 0}),
-    ("LDRD_STRD", "1110100 p:1 u:1 1 w:1 l:1 rn:4", "rt:4 rt2:4 imm:8", "t32_ldrd"),  # P or W set
+    ("LDRD_STRD", "1110100 p:1 u:1 1 w:1 l:1 rn:4", "rt:4 rt2:4 imm#2:8", "t32_ldrd"),  # P or W set
 
     # ---- data processing (shifted register) ----
-    ("PKH_T1", "111010101100 rn:4", f"{SH5} tb:1 0 rm:4", "pkh"),
-    ("DP_sreg", "1110101 op:4 s:1 rn:4", f"{SH5} type:2 rm:4", "t32_dp_reg"),
+    ("PKH_T1", "111010101100 rn:4", ". ... rd:4 .. tb:1 0 rm:4 imm5=%imm5", "pkh"),
+    ("DP_sreg", "1110101 op:4 s:1 rn:4", ". ... rd:4 .. type:2 rm:4 imm5=%imm5", "t32_dp_reg"),
 
     # ---- coprocessor moves (cp14/cp15; no VFP/Advanced SIMD) ----
     ("MCRR_T1", "11101100010 l:1 rt2:4", "rt:4 coproc:4 opc1:4 crm:4", "mcrr"),
     ("MCR_T1", "11101110 opc1:3 l:1 crn:4", "rt:4 coproc:4 opc2:3 1 crm:4", "mcr"),
 
     # ---- data processing (modified immediate, plain binary immediate) ----
-    ("DP_mimm", "11110 imm#0:1 0 op:4 s:1 rn:4", I12, "t32_dp_imm"),
-    ("ADDW", "11110 imm#0:1 1 00000 rn:4", I12, "t_addsub_imm", {"sub": 0}),  # rn = 15: ADR
-    ("MOVW_T3", "11110 imm12#0:1 1 00100 imm4:4", "0 imm12#1:3 rd:4 imm12#2:8", "movw"),
-    ("SUBW", "11110 imm#0:1 1 01010 rn:4", I12, "t_addsub_imm", {"sub": 1}),
-    ("MOVT_T1", "11110 imm12#0:1 1 01100 imm4:4", "0 imm12#1:3 rd:4 imm12#2:8", "movt"),
+    ("DP_mimm", "11110 . 0 op:4 s:1 rn:4", "0 ... rd:4 ........ imm=%imm12", "t32_dp_imm"),
+    ("ADDW", "11110 . 1 00000 rn:4", "0 ... rd:4 ........ imm=%imm12", "t_addsub_imm", {"sub": 0}),  # rn = 15: ADR
+    ("MOVW_T3", "11110 . 1 00100 ....", "0 ... rd:4 ........ imm=%imm16", "movw"),
+    ("SUBW", "11110 . 1 01010 rn:4", "0 ... rd:4 ........ imm=%imm12", "t_addsub_imm", {"sub": 1}),
+    ("MOVT_T1", "11110 . 1 01100 ....", "0 ... rd:4 ........ imm=%imm16", "movt"),
     ("SSAT16_T1", "11110 . 1 10010 rn:4", "0 000 rd:4 00.. sat:4", "sat16", {"uns": False}),
-    ("SSAT_T1", "11110 . 1 100 sh:1 0 rn:4", f"0{SH5[1:]} . sat:5", "sat", {"uns": False}),
-    ("SBFX_T1", "11110 . 1 10100 rn:4", f"{LSB} widthm1:5", "bfx", {"signed": True}),
-    ("BFI_T1", "11110 . 1 10110 rn:4", f"{LSB} msb:5", "bfi"),  # rn = 15: BFC
+    ("SSAT_T1", "11110 . 1 100 sh:1 0 rn:4", "0 ... rd:4 .. . sat:5 imm5=%imm5", "sat", {"uns": False}),
+    ("SBFX_T1", "11110 . 1 10100 rn:4", "0 ... rd:4 .. . widthm1:5 lsb=%imm5", "bfx", {"signed": True}),
+    ("BFI_T1", "11110 . 1 10110 rn:4", "0 ... rd:4 .. . msb:5 lsb=%imm5", "bfi"),  # rn = 15: BFC
     ("USAT16_T1", "11110 . 1 11010 rn:4", "0 000 rd:4 00.. sat:4", "sat16", {"uns": True}),
-    ("USAT_T1", "11110 . 1 110 sh:1 0 rn:4", f"0{SH5[1:]} . sat:5", "sat", {"uns": True}),
-    ("UBFX_T1", "11110 . 1 11100 rn:4", f"{LSB} widthm1:5", "bfx", {"signed": False}),
+    ("USAT_T1", "11110 . 1 110 sh:1 0 rn:4", "0 ... rd:4 .. . sat:5 imm5=%imm5", "sat", {"uns": True}),
+    ("UBFX_T1", "11110 . 1 11100 rn:4", "0 ... rd:4 .. . widthm1:5 lsb=%imm5", "bfx", {"signed": False}),
 
     # ---- branches and miscellaneous control (hw2[15] = 1) ----
     ("MSR_banked_T1", "11110011100 r:1 rn:4", "10.0 m1:4 ..1 m:1 ....", "msr_banked"),
@@ -195,18 +224,18 @@ T32_PATTERNS = _t32([
     ("SUBS_PC_LR", "111100111101 ....", "10.0 .... imm:8", "t32_subs_pc_lr"),  # ERET = imm 0
     ("MRS_banked_T1", "11110011111 r:1 m1:4", "10.0 rd:4 ..1 m:1 ....", "mrs_banked"),
     ("MRS_T1", "11110011111 r:1 ....", "10.0 rd:4 ..0. ....", "mrs"),
-    ("HVC_T1", "111101111110 imm12#0:4", "1000 imm12#1:8 imm4:4", "hvc"),
+    ("HVC_T1", "111101111110 ....", "1000 ............ imm=%imm4_12", "hvc"),
     ("SMC_T1", "111101111111 ....", "1000 0000 0000 0000", "undef"),
     ("UDF_T2", "111101111111 ....", "1010 ............", "undef"),
     ("MISC_unalloc", "11110 . 111 .......", "10.0 ............", "undef"),
-    ("B_T3", "11110 imm#0:1:s cond:4 imm#3:6", "10 imm#2:1 0 imm#1:1 imm#4:11", "t_b"),
+    ("B_T3", "11110 . cond:4 ......", "10 . 0 . ........... imm#1=%b_t3", "t_b"),
     ("B_T4", "11110 s:1 imm10:10", "10 j1:1 1 j2:1 imm11:11", "t32_bl", {"link": 0, "x": 0}),
     ("BLX_imm_T2", "11110 s:1 imm10:10", "11 j1:1 0 j2:1 imm11:11", "t32_bl", {"link": 1, "x": 1}),
     ("BL_T1", "11110 s:1 imm10:10", "11 j1:1 1 j2:1 imm11:11", "t32_bl", {"link": 1, "x": 0}),
 
     # ---- load/store single data item (sz: 0 byte, 1 halfword, 2 word; s: signed load) ----
     ("MEM_HINT", "1111100 . . 0 . 1 ....", "1111 ............", "hint_nop"),  # PLD, PLDW, PLI
-    ("LDR_lit", "1111100 s:1 u:1 sz:2 1 1111", "rt:4 imm:12", "t_ldst", {"rn": 15, "l": 1, "mode": "imm"}),
+    ("LDR_lit", "1111100 s:1 u:1 sz:2 1 1111", "rt:4 imm:12", "t_ldst", {"rn": PC, "l": 1, "mode": "imm"}),
     ("LDST_imm12", "1111100 s:1 1 sz:2 l:1 rn:4", "rt:4 imm:12", "t_ldst", {"u": 1, "mode": "imm"}),
     ("LDST_user", "1111100 s:1 0 sz:2 l:1 rn:4", "rt:4 1110 imm:8", "t_ldst", {"mode": "user"}),
     ("LDST_imm8", "1111100 s:1 0 sz:2 l:1 rn:4", "rt:4 1 p:1 u:1 w:1 imm:8", "t_ldst", {"mode": "imm8"}),
@@ -260,50 +289,8 @@ T32_PATTERNS = _t32([
 ])
 
 
-class ThumbDecoder(Decoder):
-    """A Decoder that also assembles scattered (``name#k``) and aliased (``a=b``) fields."""
-
-    def __init__(self, patterns: Sequence[Pattern], key_bits: Sequence[Tuple[int, int]]) -> None:
-        super().__init__(patterns, key_bits)
-        names = [p.name for p in patterns]
-        dup = {n for n in names if names.count(n) > 1}
-        if dup:
-            raise ValueError(f"duplicate pattern names: {sorted(dup)}")
-        # pattern name -> [(field names to set, [(part name, width)], signed)]
-        self.post: Dict[str, List[Tuple[Tuple[str, ...], List[Tuple[str, int]], bool]]] = {}
-        for p in patterns:
-            joins: Dict[str, List[Tuple[int, str, int, bool]]] = {}
-            for f in p.fields:
-                base, sep, idx = f.name.partition("#")
-                if sep or "=" in base:
-                    joins.setdefault(base, []).append((int(idx or 0), f.name, f.width, f.signed))
-            if joins:
-                self.post[p.name] = [
-                    (tuple(base.split("=")), [(name, w) for _, name, w, _ in sorted(parts)],
-                     sorted(parts)[0][3])
-                    for base, parts in joins.items()]
-
-    def decode(self, insn: int) -> Optional[Tuple[Pattern, Args]]:
-        r = super().decode(insn)
-        if r is None:
-            return None
-        p, args = r
-        post = self.post.get(p.name)
-        if post:
-            for targets, parts, signed in post:
-                value = total = 0
-                for name, w in parts:
-                    value = (value << w) | (args.pop(name) & ((1 << w) - 1))
-                    total += w
-                if signed and value >> (total - 1):
-                    value -= 1 << total
-                for t in targets:
-                    args[t] = value
-        return r
-
-
-T16_DECODER = ThumbDecoder(T16_PATTERNS, key_bits=[(8, 8)])
-T32_DECODER = ThumbDecoder(T32_PATTERNS, key_bits=[(20, 9), (15, 1)])
+T16_DECODER = Decoder(T16_PATTERNS, key_bits=[(8, 8)])
+T32_DECODER = Decoder(T32_PATTERNS, key_bits=[(20, 9), (15, 1)])
 
 
 def is_t32(hw1: int) -> bool:

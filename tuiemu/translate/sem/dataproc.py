@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Optional, Tuple
 
-from ..codegen import Block
+from ..codegen import Block, M
 from ..decodetree import Args
+from ..isa import ADC, ADD, AND, ASR, BIC, CMN, CMP, EOR, LSL, LSR, MOV, MVN, ORR, PC, RSB, RSC, SBC, TEQ, TST
 from .registry import handler
-from .system import undef
 
-M = "0xFFFFFFFF"
-AND, EOR, SUB, RSB, ADD, ADC, SBC, RSC, TST, TEQ, CMP, CMN, ORR, MOV, BIC, MVN = range(16)
 LOGICAL = {AND, EOR, TST, TEQ, ORR, MOV, BIC, MVN}
 NO_DEST = {TST, TEQ, CMP, CMN}
 
@@ -29,22 +27,22 @@ def expand_imm(imm8: int, rot: int) -> Tuple[int, Optional[int]]:
 
 def shift_imm(b: Block, rm: str, stype: int, imm5: int, want_carry: bool) -> Tuple[str, Optional[str]]:
     """Shift by an immediate (DecodeImmShift); returns (value expr, carry expr or None = unchanged)."""
-    if stype == 0:
+    if stype == LSL:
         if imm5 == 0:
             return rm, None
         return (f"(({rm} << {imm5}) & {M})", f"(({rm} >> {32 - imm5}) & 1)" if want_carry else None)
-    if stype == 1:
+    if stype == LSR:
         n = imm5 or 32
         if n == 32:
             return "0", (f"({rm} >> 31)" if want_carry else None)
         return f"({rm} >> {n})", (f"(({rm} >> {n - 1}) & 1)" if want_carry else None)
-    if stype == 2:
+    if stype == ASR:
         n = imm5 or 32
         if n == 32:
             return f"(0 if {rm} < 0x80000000 else {M})", (f"({rm} >> 31)" if want_carry else None)
         return (f"((({rm} ^ 0x80000000) - 0x80000000 >> {n}) & {M})",
                 f"(({rm} >> {n - 1}) & 1)" if want_carry else None)
-    if imm5 == 0:  # RRX
+    if imm5 == 0:  # ROR #0 is RRX
         cf = b.flag("cf")
         return f"(({cf} << 31) | ({rm} >> 1))", (f"({rm} & 1)" if want_carry else None)
     return (f"((({rm} >> {imm5}) | ({rm} << {32 - imm5})) & {M})",
@@ -58,15 +56,15 @@ def shift_reg(b: Block, rm: str, stype: int, rs: str, want_carry: bool) -> Tuple
     b.emit(f"{n} = {rs} & 0xFF")
     c = b.tmp("c") if want_carry else None
     cf = b.flag("cf") if want_carry else "0"
-    if stype == 0:
+    if stype == LSL:
         b.emit(f"{v} = ({rm} << {n}) & {M} if {n} < 32 else 0")
         if c:
             b.emit(f"{c} = {cf} if {n} == 0 else (({rm} << {n}) >> 32) & 1 if {n} <= 32 else 0")
-    elif stype == 1:
+    elif stype == LSR:
         b.emit(f"{v} = {rm} >> {n} if {n} < 32 else 0")
         if c:
             b.emit(f"{c} = {cf} if {n} == 0 else ({rm} >> ({n} - 1)) & 1 if {n} <= 32 else 0")
-    elif stype == 2:
+    elif stype == ASR:
         b.emit(f"{v} = ((({rm} ^ 0x80000000) - 0x80000000) >> ({n} if {n} < 32 else 31)) & {M}")
         if c:
             b.emit(f"{c} = {cf} if {n} == 0 else ({rm} >> ({n} - 1 if {n} <= 32 else 31)) & 1")
@@ -80,7 +78,7 @@ def shift_reg(b: Block, rm: str, stype: int, rs: str, want_carry: bool) -> Tuple
 
 
 def alu(b: Block, op: int, s: bool, rd: int, rn: int, op2: str, carry: Optional[str]) -> None:
-    """Emit the operation and its flag updates; rd = 15 leaves the block."""
+    """Emit the operation and its flag updates; rd = PC leaves the block."""
     a = b.reg(rn) if op not in (MOV, MVN) else "0"
     if op in LOGICAL:
         expr = {AND: f"{a} & {op2}", EOR: f"{a} ^ {op2}", TST: f"{a} & {op2}", TEQ: f"{a} ^ {op2}",
@@ -120,7 +118,7 @@ def alu(b: Block, op: int, s: bool, rd: int, rn: int, op2: str, carry: Optional[
 
 
 def write_result(b: Block, rd: int, res: str, s: bool) -> None:
-    if rd != 15:
+    if rd != PC:
         b.set_reg(rd, res)
     elif s:  # SUBS PC, LR and friends: exception return
         b.exit_helper("ERET", exception_return, f"X, {res}")
@@ -135,47 +133,53 @@ def exception_return(x: Any, pc: int) -> None:
 
 
 @handler("dp_imm")
-def dp_imm(b: Block, a: Args) -> None:
+def dp_imm(b: Block, a: Args) -> bool:
     if a.op in NO_DEST and not a.s:
-        return undef(b, a)
+        return False
     value, carry = expand_imm(a.imm8, a.rot)
     alu(b, a.op, bool(a.s), a.rd, a.rn, str(value), None if carry is None else str(carry))
+    return True
 
 
 @handler("dp_reg")
-def dp_reg(b: Block, a: Args) -> None:
+def dp_reg(b: Block, a: Args) -> bool:
     if a.op in NO_DEST and not a.s:
-        return undef(b, a)
+        return False
     want_carry = bool(a.s) and a.op in LOGICAL
     value, carry = shift_imm(b, b.reg(a.rm), a.type, a.imm5, want_carry)
     alu(b, a.op, bool(a.s), a.rd, a.rn, value, carry)
+    return True
 
 
 @handler("dp_rsr")
-def dp_rsr(b: Block, a: Args) -> None:
-    if a.op in NO_DEST and not a.s or 15 in (a.rd, a.rn, a.rm, a.rs):
-        return undef(b, a)
+def dp_rsr(b: Block, a: Args) -> bool:
+    if a.op in NO_DEST and not a.s or PC in (a.rd, a.rn, a.rm, a.rs):
+        return False
     want_carry = bool(a.s) and a.op in LOGICAL
     value, carry = shift_reg(b, b.reg(a.rm), a.type, b.reg(a.rs), want_carry)
     alu(b, a.op, bool(a.s), a.rd, a.rn, value, carry)
+    return True
 
 
 @handler("movw")
-def movw(b: Block, a: Args) -> None:
-    if a.rd == 15:
-        return undef(b, a)
-    b.set_reg(a.rd, str((a.imm4 << 12) | a.imm12))
+def movw(b: Block, a: Args) -> bool:
+    if a.rd == PC:
+        return False
+    b.set_reg(a.rd, str(a.imm))
+    return True
 
 
 @handler("movt")
-def movt(b: Block, a: Args) -> None:
-    if a.rd == 15:
-        return undef(b, a)
-    b.set_reg(a.rd, f"({b.reg(a.rd)} & 0xFFFF) | {((a.imm4 << 12) | a.imm12) << 16:#x}")
+def movt(b: Block, a: Args) -> bool:
+    if a.rd == PC:
+        return False
+    b.set_reg(a.rd, f"({b.reg(a.rd)} & 0xFFFF) | {a.imm << 16:#x}")
+    return True
 
 
 @handler("clz")
-def clz(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rm):
-        return undef(b, a)
+def clz(b: Block, a: Args) -> bool:
+    if PC in (a.rd, a.rm):
+        return False
     b.set_reg(a.rd, f"32 - {b.reg(a.rm)}.bit_length()")
+    return True

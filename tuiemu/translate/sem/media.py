@@ -2,40 +2,40 @@
 SEL, PKH, USAD8."""
 from __future__ import annotations
 
-from ..codegen import Block
+from ..codegen import Block, M
 from ..decodetree import Args
+from ..isa import PC
 from .multiply import half, saturate, sx32
 from .registry import handler
-from .system import undef
-
-M = "0xFFFFFFFF"
 
 
 @handler("bfx")
-def bfx(b: Block, a: Args) -> None:
+def bfx(b: Block, a: Args) -> bool:
     """SBFX/UBFX: extract widthm1+1 bits from lsb, sign- or zero-extended."""
     width = a.widthm1 + 1
-    if 15 in (a.rd, a.rn) or a.lsb + width > 32:
-        return undef(b, a)
+    if PC in (a.rd, a.rn) or a.lsb + width > 32:
+        return False
     field = f"(({b.reg(a.rn)} >> {a.lsb}) & {(1 << width) - 1:#x})"
     if a.signed:
         sign = 1 << (width - 1)
         b.set_reg(a.rd, f"(({field} ^ {sign:#x}) - {sign:#x}) & {M}")
     else:
         b.set_reg(a.rd, field)
+    return True
 
 
 @handler("bfi")
-def bfi(b: Block, a: Args) -> None:
+def bfi(b: Block, a: Args) -> bool:
     """BFI (rn != 15) / BFC (rn == 15): replace bits lsb..msb of rd."""
-    if a.rd == 15 or a.msb < a.lsb:
-        return undef(b, a)
+    if a.rd == PC or a.msb < a.lsb:
+        return False
     mask = ((1 << (a.msb - a.lsb + 1)) - 1) << a.lsb
     keep = f"{b.reg(a.rd)} & {~mask & 0xFFFFFFFF:#x}"
-    if a.rn == 15:
+    if a.rn == PC:
         b.set_reg(a.rd, keep)
     else:
         b.set_reg(a.rd, f"{keep} | (({b.reg(a.rn)} << {a.lsb}) & {mask:#x})")
+    return True
 
 
 # ---- parallel add/subtract ----
@@ -64,13 +64,13 @@ def _lane(x: str, i: int, w: int, signed: bool) -> str:
 
 
 @handler("parallel")
-def parallel(b: Block, a: Args) -> None:
+def parallel(b: Block, a: Args) -> bool:
     """S/Q/SH/U/UQ/UH ADD16, ASX, SAX, SUB16, ADD8, SUB8 (ARM ARM A5.4.1). The plain forms set
     GE per lane; the saturating and halving forms leave GE (and Q) alone."""
     if a.op1 not in _PAR_KINDS or a.op2 not in _PAR_OPS:
-        return undef(b, a)
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+        return False
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     signed, kind = _PAR_KINDS[a.op1]
     w, lanes = _PAR_OPS[a.op2]
     n, m = b.reg(a.rn), b.reg(a.rm)
@@ -94,40 +94,43 @@ def parallel(b: Block, a: Args) -> None:
     if ge:
         b.set_flag("ge", " | ".join(ge))
     b.set_reg(a.rd, " | ".join(parts))
+    return True
 
 
 _SEL_MASKS = tuple(sum(0xFF << (8 * i) for i in range(4) if g >> i & 1) for g in range(16))
 
 
 @handler("sel")
-def sel(b: Block, a: Args) -> None:
+def sel(b: Block, a: Args) -> bool:
     """SEL: each byte from Rn where its GE bit is set, else from Rm."""
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     b.const("SELMASK", _SEL_MASKS)
     k = b.tmp("k")
     b.emit(f"{k} = SELMASK[{b.flag('ge')}]")
     b.set_reg(a.rd, f"({b.reg(a.rn)} & {k}) | ({b.reg(a.rm)} & ~{k} & {M})")
+    return True
 
 
 @handler("pkh")
-def pkh(b: Block, a: Args) -> None:
+def pkh(b: Block, a: Args) -> bool:
     """PKHBT (tb=0: Rn bottom, LSL'd Rm top) / PKHTB (tb=1: Rn top, ASR'd Rm bottom)."""
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     n, m = b.reg(a.rn), b.reg(a.rm)
     if a.tb:
         amount = a.imm5 or 32
         b.set_reg(a.rd, f"({n} & 0xFFFF0000) | (((({m} ^ 0x80000000) - 0x80000000) >> {amount}) & 0xFFFF)")
     else:
         b.set_reg(a.rd, f"({n} & 0xFFFF) | (({m} << {a.imm5}) & 0xFFFF0000)")
+    return True
 
 
 @handler("sat")
-def sat(b: Block, a: Args) -> None:
+def sat(b: Block, a: Args) -> bool:
     """SSAT (to sat+1 bits) / USAT (to sat bits) of Rn shifted (LSL, or ASR with sh); sets Q."""
-    if 15 in (a.rd, a.rn):
-        return undef(b, a)
+    if PC in (a.rd, a.rn):
+        return False
     n = b.reg(a.rn)
     t = b.tmp("q")
     if a.sh:  # ASR #1-32 (imm5 = 0 means 32) of the signed value
@@ -140,13 +143,14 @@ def sat(b: Block, a: Args) -> None:
         lo, hi = -(1 << a.sat), (1 << a.sat) - 1
     saturate(b, t, lo, hi)
     b.set_reg(a.rd, f"{t} & {M}" if not a.uns else t)
+    return True
 
 
 @handler("sat16")
-def sat16(b: Block, a: Args) -> None:
+def sat16(b: Block, a: Args) -> bool:
     """SSAT16 (to sat+1 bits) / USAT16 (to sat bits) of each halfword; sets Q."""
-    if 15 in (a.rd, a.rn):
-        return undef(b, a)
+    if PC in (a.rd, a.rn):
+        return False
     if a.uns:
         lo, hi = 0, (1 << a.sat) - 1
     else:
@@ -159,6 +163,7 @@ def sat16(b: Block, a: Args) -> None:
         saturate(b, t, lo, hi)
         ts.append(t)
     b.set_reg(a.rd, f"({ts[0]} & 0xFFFF) | (({ts[1]} & 0xFFFF) << 16)")
+    return True
 
 
 def rt_rbit(x: int) -> int:
@@ -166,10 +171,10 @@ def rt_rbit(x: int) -> int:
 
 
 @handler("rev")
-def rev(b: Block, a: Args) -> None:
+def rev(b: Block, a: Args) -> bool:
     """REV, REV16, RBIT, REVSH."""
-    if 15 in (a.rd, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rm):
+        return False
     m = b.reg(a.rm)
     if a.op == "rev":
         expr = f"(({m} & 0xFF) << 24) | (({m} & 0xFF00) << 8) | (({m} >> 8) & 0xFF00) | ({m} >> 24)"
@@ -181,20 +186,21 @@ def rev(b: Block, a: Args) -> None:
         b.const("RBIT", rt_rbit)
         expr = f"RBIT({m})"
     b.set_reg(a.rd, expr)
+    return True
 
 
 @handler("extend")
-def extend(b: Block, a: Args) -> None:
+def extend(b: Block, a: Args) -> bool:
     """SXTAB16/SXTB16, SXTAB/SXTB, SXTAH/SXTH and the UXT forms: Rm rotated right by 8*rot,
-    extended, plus Rn unless rn == 15."""
+    extended, plus Rn unless rn == PC."""
     kind = a.op & 3
-    if kind == 1 or 15 in (a.rd, a.rm):
-        return undef(b, a)
+    if kind == 1 or PC in (a.rd, a.rm):
+        return False
     signed = not a.op & 4
     m = b.reg(a.rm)
     s = 8 * a.rot
     rot = m if not s else f"((({m} >> {s}) | ({m} << {32 - s})) & {M})"
-    add = a.rn != 15
+    add = a.rn != PC
     n = b.reg(a.rn) if add else ""
     if kind == 0:  # byte 0 and byte 2 to halfwords
         r = b.as_local(rot)
@@ -203,7 +209,7 @@ def extend(b: Block, a: Args) -> None:
         if add:
             lanes = [f"(({n} & 0xFFFF) + {lanes[0]})", f"(({n} >> 16) + {lanes[1]})"]
         b.set_reg(a.rd, f"({lanes[0]} & 0xFFFF) | (({lanes[1]} & 0xFFFF) << 16)")
-        return
+        return True
     w = 8 if kind == 2 else 16
     if s and s + w <= 32:  # the field does not wrap: no rotation needed
         v = _lane(m, s // w, w, signed) if s % w == 0 else f"({m} >> {s} & {(1 << w) - 1:#x})"
@@ -218,17 +224,19 @@ def extend(b: Block, a: Args) -> None:
         b.set_reg(a.rd, f"({v}) & {M}")
     else:
         b.set_reg(a.rd, v)
+    return True
 
 
 @handler("usada8")
-def usada8(b: Block, a: Args) -> None:
+def usada8(b: Block, a: Args) -> bool:
     """USADA8 (USAD8 when ra == 15): sum of absolute byte differences, plus Ra."""
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     n, m = b.reg(a.rn), b.reg(a.rm)
     terms = [f"abs({_lane(n, i, 8, False)} - {_lane(m, i, 8, False)})" for i in range(4)]
-    if a.ra != 15:
+    if a.ra != PC:
         terms.append(b.reg(a.ra))
         b.set_reg(a.rd, f"({' + '.join(terms)}) & {M}")
     else:
         b.set_reg(a.rd, " + ".join(terms))
+    return True

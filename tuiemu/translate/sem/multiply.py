@@ -9,12 +9,11 @@ become an Undefined Instruction.
 """
 from __future__ import annotations
 
-from ..codegen import Block
+from ..codegen import Block, M
 from ..decodetree import Args
+from ..isa import PC
 from .registry import handler
-from .system import undef
 
-M = "0xFFFFFFFF"
 M64 = "0xFFFFFFFFFFFFFFFF"
 
 
@@ -82,11 +81,11 @@ def rt_sdiv(n: int, m: int) -> int:
 
 # ---- handlers ----
 @handler("mul", "mla")
-def mul(b: Block, a: Args) -> None:
+def mul(b: Block, a: Args) -> bool:
     """MUL and MLA (with ``ra``): S sets N and Z from the result; C and V unchanged (ARMv6 and later)."""
     ra = a.get("ra")
-    if 15 in (a.rd, a.rn, a.rm, ra):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm, ra):
+        return False
     acc = "" if ra is None else f" + {b.reg(ra)}"
     expr = f"({b.reg(a.rn)} * {b.reg(a.rm)}{acc}) & {M}"
     if a.s:
@@ -96,30 +95,33 @@ def mul(b: Block, a: Args) -> None:
         b.set_reg(a.rd, r)
     else:
         b.set_reg(a.rd, expr)
+    return True
 
 
 @handler("mls")
-def mls(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm, a.ra):
-        return undef(b, a)
+def mls(b: Block, a: Args) -> bool:
+    if PC in (a.rd, a.rn, a.rm, a.ra):
+        return False
     b.set_reg(a.rd, f"({b.reg(a.ra)} - {b.reg(a.rn)} * {b.reg(a.rm)}) & {M}")
+    return True
 
 
 @handler("umaal")
-def umaal(b: Block, a: Args) -> None:
-    if 15 in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
-        return undef(b, a)
+def umaal(b: Block, a: Args) -> bool:
+    if PC in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
+        return False
     t = b.tmp("p")  # at most 2**64 - 1: no wrap
     b.emit(f"{t} = {b.reg(a.rn)} * {b.reg(a.rm)} + {b.reg(a.rdlo)} + {b.reg(a.rdhi)}")
     _write64(b, a.rdlo, a.rdhi, t)
+    return True
 
 
 @handler("mull")
-def mull(b: Block, a: Args) -> None:
+def mull(b: Block, a: Args) -> bool:
     """UMULL/UMLAL/SMULL/SMLAL: the low 64 bits of a signed sum do not depend on how the
     accumulator is read, so it is added unsigned."""
-    if 15 in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
-        return undef(b, a)
+    if PC in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
+        return False
     n, m = b.reg(a.rn), b.reg(a.rm)
     prod = f"{sx32(n)} * {sx32(m)}" if a.sgn else f"{n} * {m}"
     if a.acc:
@@ -127,50 +129,56 @@ def mull(b: Block, a: Args) -> None:
     t = b.tmp("p")
     b.emit(f"{t} = ({prod}) & {M64}" if a.sgn or a.acc else f"{t} = {prod}")
     _write64(b, a.rdlo, a.rdhi, t, bool(a.s))
+    return True
 
 
 @handler("smla_xy")
-def smla_xy(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm, a.ra):
-        return undef(b, a)
+def smla_xy(b: Block, a: Args) -> bool:
+    if PC in (a.rd, a.rn, a.rm, a.ra):
+        return False
     t = b.tmp("p")
     b.emit(f"{t} = {half(b.reg(a.rn), a.n)} * {half(b.reg(a.rm), a.m)} + {sx32(b.reg(a.ra))}")
     q_if_not_int32(b, t)
     b.set_reg(a.rd, f"{t} & {M}")
+    return True
 
 
 @handler("smlaw_y")
-def smlaw_y(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm, a.ra):
-        return undef(b, a)
+def smlaw_y(b: Block, a: Args) -> bool:
+    if PC in (a.rd, a.rn, a.rm, a.ra):
+        return False
     t = b.tmp("p")
     b.emit(f"{t} = ({sx32(b.reg(a.rn))} * {half(b.reg(a.rm), a.m)} + ({sx32(b.reg(a.ra))} << 16)) >> 16")
     q_if_not_int32(b, t)
     b.set_reg(a.rd, f"{t} & {M}")
+    return True
 
 
 @handler("smulw_y")
-def smulw_y(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+def smulw_y(b: Block, a: Args) -> bool:
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     b.set_reg(a.rd, f"(({sx32(b.reg(a.rn))} * {half(b.reg(a.rm), a.m)}) >> 16) & {M}")
+    return True
 
 
 @handler("smlal_xy")
-def smlal_xy(b: Block, a: Args) -> None:
-    if 15 in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
-        return undef(b, a)
+def smlal_xy(b: Block, a: Args) -> bool:
+    if PC in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
+        return False
     t = b.tmp("p")
     b.emit(f"{t} = ({half(b.reg(a.rn), a.n)} * {half(b.reg(a.rm), a.m)} "
            f"+ {_acc64(b, a.rdlo, a.rdhi)}) & {M64}")
     _write64(b, a.rdlo, a.rdhi, t)
+    return True
 
 
 @handler("smul_xy")
-def smul_xy(b: Block, a: Args) -> None:
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+def smul_xy(b: Block, a: Args) -> bool:
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     b.set_reg(a.rd, f"({half(b.reg(a.rn), a.n)} * {half(b.reg(a.rm), a.m)}) & {M}")
+    return True
 
 
 def _dual(b: Block, a: Args) -> str:
@@ -182,63 +190,67 @@ def _dual(b: Block, a: Args) -> str:
 
 
 @handler("smlad")
-def smlad(b: Block, a: Args) -> None:
+def smlad(b: Block, a: Args) -> bool:
     """SMLAD/SMLSD, and SMUAD/SMUSD when ra == 15."""
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     expr = _dual(b, a)
-    if a.ra != 15:
+    if a.ra != PC:
         expr = f"{expr} + {sx32(b.reg(a.ra))}"
     elif a.sub:  # SMUSD cannot overflow
         b.set_reg(a.rd, f"({expr}) & {M}")
-        return
+        return True
     t = b.tmp("p")
     b.emit(f"{t} = {expr}")
     q_if_not_int32(b, t)
     b.set_reg(a.rd, f"{t} & {M}")
+    return True
 
 
 @handler("smlald")
-def smlald(b: Block, a: Args) -> None:
+def smlald(b: Block, a: Args) -> bool:
     """SMLALD/SMLSLD: 64-bit accumulate, no Q."""
-    if 15 in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
-        return undef(b, a)
+    if PC in (a.rdlo, a.rdhi, a.rn, a.rm) or a.rdhi == a.rdlo:
+        return False
     t = b.tmp("p")
     b.emit(f"{t} = ({_dual(b, a)} + {_acc64(b, a.rdlo, a.rdhi)}) & {M64}")
     _write64(b, a.rdlo, a.rdhi, t)
+    return True
 
 
 @handler("smmla")
-def smmla(b: Block, a: Args) -> None:
+def smmla(b: Block, a: Args) -> bool:
     """SMMLA/SMMLS (rounded with r), SMMUL when ra == 15: the top word of a 64-bit result."""
-    if 15 in (a.rd, a.rn, a.rm) or (a.sub and a.ra == 15):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm) or (a.sub and a.ra == PC):
+        return False
     expr = f"{sx32(b.reg(a.rn))} * {sx32(b.reg(a.rm))}"
-    if a.ra != 15:
+    if a.ra != PC:
         expr = f"({sx32(b.reg(a.ra))} << 32) {'-' if a.sub else '+'} {expr}"
     if a.r:
         expr = f"{expr} + 0x80000000"
     b.set_reg(a.rd, f"(({expr}) >> 32) & {M}")
+    return True
 
 
 @handler("div")
-def div(b: Block, a: Args) -> None:
+def div(b: Block, a: Args) -> bool:
     """SDIV/UDIV: division by zero gives 0 (no trap on the A profile)."""
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     n, m = b.reg(a.rn), b.reg(a.rm)
     if a.signed:
         b.const("SDIV", rt_sdiv)
         b.set_reg(a.rd, f"SDIV({n}, {m})")
     else:
         b.set_reg(a.rd, f"{n} // {m} if {m} else 0")
+    return True
 
 
 @handler("qaddsub")
-def qaddsub(b: Block, a: Args) -> None:
+def qaddsub(b: Block, a: Args) -> bool:
     """QADD/QSUB/QDADD/QDSUB: Rd = sat(Rm +/- [sat(2 * ]Rn[)]), setting Q on saturation."""
-    if 15 in (a.rd, a.rn, a.rm):
-        return undef(b, a)
+    if PC in (a.rd, a.rn, a.rm):
+        return False
     n = sx32(b.reg(a.rn))
     if a.op & 2:  # doubling
         d = b.tmp("q")
@@ -249,3 +261,4 @@ def qaddsub(b: Block, a: Args) -> None:
     b.emit(f"{t} = {sx32(b.reg(a.rm))} {'-' if a.op & 1 else '+'} {n}")
     saturate(b, t, -0x80000000, 0x7FFFFFFF)
     b.set_reg(a.rd, f"{t} & {M}")
+    return True

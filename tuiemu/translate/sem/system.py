@@ -11,6 +11,8 @@ from typing import Any
 from ...core.state import PSR_GE_MASK, bank_of
 from ..codegen import Block
 from ..decodetree import Args
+from ..isa import LR, PC, SP
+from .dataproc import expand_imm
 from .registry import handler
 
 # PSR field mask bits (c, x, s, f) -> byte masks
@@ -22,10 +24,6 @@ def field_mask(mask: int) -> int:
 
 
 # ---- runtime helpers (called from translated code with registers stored back) ----
-def rt_undefined(x: Any, insn: int) -> None:
-    x.undefined(insn)
-
-
 def rt_svc(x: Any, imm: int, size: int) -> None:
     x.svc(imm, size)
 
@@ -101,14 +99,14 @@ def rt_mcrr(x: Any, key: tuple, value: int, insn: int) -> None:
 def rt_srs(x: Any, mode: int, p: int, u: int, w: int, size: int) -> None:
     """Store LR and SPSR of the current mode to the stack of ``mode``."""
     s = x.state
-    sp = s.banked_reg(mode, 13)
+    sp = s.banked_reg(mode, SP)
     base = sp if u else sp - 8
     addr = base + 4 if p == u else base
     priv = 1
     x.tlb.store(addr & 0xFFFFFFFF, 4, x.R[14], priv)
     x.tlb.store((addr + 4) & 0xFFFFFFFF, 4, s.current_spsr if s.has_spsr() else s.get_cpsr(), priv)
     if w:
-        s.set_banked_reg(mode, 13, sp + 8 if u else sp - 8)
+        s.set_banked_reg(mode, SP, sp + 8 if u else sp - 8)
     x.R[15] = (x.R[15] + size) & 0xFFFFFFFF
 
 
@@ -128,56 +126,63 @@ def rt_eret(x: Any) -> None:
 
 # ---- handlers ----
 @handler("undef")
-def undef(b: Block, a: Args) -> None:
-    b.exit_helper("UNDEF", rt_undefined, f"X, {a.insn:#x}")
+def undef(b: Block, a: Args) -> bool:
+    """UDF, and encodings this CPU does not implement (SMC: no Security Extensions)."""
+    return False
 
 
 @handler("svc")
-def svc(b: Block, a: Args) -> None:
+def svc(b: Block, a: Args) -> bool:
     b.exit_helper("SVC", rt_svc, f"X, {a.imm:#x}, {b.cur_size}")
+    return True
 
 
 @handler("hvc")
-def hvc(b: Block, a: Args) -> None:
-    b.exit_helper("HVC", rt_hvc, f"X, {(a.imm12 << 4) | a.imm4:#x}, {b.cur_size}")
+def hvc(b: Block, a: Args) -> bool:
+    b.exit_helper("HVC", rt_hvc, f"X, {a.imm:#x}, {b.cur_size}")
+    return True
 
 
 @handler("bkpt")
-def bkpt(b: Block, a: Args) -> None:
-    b.exit_helper("BKPT", rt_bkpt, f"X, {a.get('imm12', 0) << 4 | a.get('imm4', 0):#x}")
+def bkpt(b: Block, a: Args) -> bool:
+    b.exit_helper("BKPT", rt_bkpt, f"X, {a.imm:#x}")
+    return True
 
 
 @handler("hint_nop")
-def hint_nop(b: Block, a: Args) -> None:
+def hint_nop(b: Block, a: Args) -> bool:
     """PLD, PLI, PLDW and unallocated hints: no architectural effect here."""
+    return True
 
 
 @handler("hint")
-def hint(b: Block, a: Args) -> None:
+def hint(b: Block, a: Args) -> bool:
     kind = {1: "yield_", 2: "wfe", 3: "wfi", 4: "sev"}.get(a.op)
     if kind is None:
-        return
+        return True
     b.exit_helper("WAIT", rt_wait, f"X, {kind!r}, {b.cur_size}")
+    return True
 
 
 @handler("barrier")
-def barrier(b: Block, a: Args) -> None:
+def barrier(b: Block, a: Args) -> bool:
     """DMB/DSB need nothing: guest accesses are performed in order by one host thread each,
     and the interpreter's memory model is sequentially consistent. ISB ends the block so that
     context changes and code modification are seen by the next instruction."""
     if a.kind == "isb":
         b.exit_static(b.next_pc)
+    return True
 
 
 @handler("clrex")
-def clrex(b: Block, a: Args) -> None:
+def clrex(b: Block, a: Args) -> bool:
     b.emit("X.state.excl_addr = -1")
+    return True
 
 
 @handler("setend")
-def setend(b: Block, a: Args) -> None:
-    if a.e:  # big-endian data is not supported
-        undef(b, a)
+def setend(b: Block, a: Args) -> bool:
+    return not a.e  # big-endian data is not supported
 
 
 def _cpsr_expr(b: Block) -> str:
@@ -187,14 +192,15 @@ def _cpsr_expr(b: Block) -> str:
 
 
 @handler("mrs")
-def mrs(b: Block, a: Args) -> None:
-    if a.rd == 15:
-        return undef(b, a)
+def mrs(b: Block, a: Args) -> bool:
+    if a.rd == PC:
+        return False
     if a.r:
         b.const("RSPSR", rt_read_spsr)
         b.set_reg(a.rd, "RSPSR(X)")
     else:
         b.set_reg(a.rd, _cpsr_expr(b))
+    return True
 
 
 def _msr(b: Block, a: Args, value: str) -> None:
@@ -216,17 +222,18 @@ def _msr(b: Block, a: Args, value: str) -> None:
 
 
 @handler("msr_reg")
-def msr_reg(b: Block, a: Args) -> None:
-    if a.rn == 15 or a.mask == 0:
-        return undef(b, a)
+def msr_reg(b: Block, a: Args) -> bool:
+    if a.rn == PC or a.mask == 0:
+        return False
     _msr(b, a, b.reg(a.rn))
+    return True
 
 
 @handler("msr_imm")
-def msr_imm(b: Block, a: Args) -> None:
-    amount = 2 * a.rot
-    value = ((a.imm8 >> amount) | (a.imm8 << (32 - amount))) & 0xFFFFFFFF if amount else a.imm8
+def msr_imm(b: Block, a: Args) -> bool:
+    value, _ = expand_imm(a.imm8, a.rot)
     _msr(b, a, str(value))
+    return True
 
 
 # Banked-register encodings (SYSm = m:m1): (mode, register) for MRS/MSR (banked).
@@ -239,8 +246,8 @@ def banked_target(r: int, m: int, m1: int) -> tuple:
         return (0x10, 8 + sysm)
     if sysm <= 0x0E:
         return (0x11, 8 + sysm - 8)
-    table = {0x10: (0x12, 14), 0x11: (0x12, 13), 0x12: (0x13, 14), 0x13: (0x13, 13), 0x14: (0x17, 14),
-             0x15: (0x17, 13), 0x16: (0x1B, 14), 0x17: (0x1B, 13)}
+    table = {0x10: (0x12, LR), 0x11: (0x12, SP), 0x12: (0x13, LR), 0x13: (0x13, SP), 0x14: (0x17, LR),
+             0x15: (0x17, SP), 0x16: (0x1B, LR), 0x17: (0x1B, SP)}
     return table.get(sysm, (None, None))
 
 
@@ -260,61 +267,69 @@ def rt_msr_banked(x: Any, mode: int, reg: Any, value: int, nxt: int) -> None:
 
 
 @handler("mrs_banked")
-def mrs_banked(b: Block, a: Args) -> None:
+def mrs_banked(b: Block, a: Args) -> bool:
     mode, reg = banked_target(a.r, a.m, a.m1)
-    if mode is None or a.rd == 15:
-        return undef(b, a)
+    if mode is None or a.rd == PC:
+        return False
     b.exit_helper("MRSB", rt_mrs_banked, f"X, {mode}, {reg!r}, {a.rd}, {b.next_pc:#x}")
+    return True
 
 
 @handler("msr_banked")
-def msr_banked(b: Block, a: Args) -> None:
+def msr_banked(b: Block, a: Args) -> bool:
     mode, reg = banked_target(a.r, a.m, a.m1)
-    if mode is None or a.rn == 15:
-        return undef(b, a)
+    if mode is None or a.rn == PC:
+        return False
     b.exit_helper("MSRB", rt_msr_banked, f"X, {mode}, {reg!r}, {b.reg(a.rn)}, {b.next_pc:#x}")
+    return True
 
 
 @handler("cps")
-def cps(b: Block, a: Args) -> None:
+def cps(b: Block, a: Args) -> bool:
     aif = (a.a << 8) | (a.i << 7) | (a.f << 6)
     b.exit_helper("CPS", rt_cps, f"X, {a.imod}, {aif}, {a.m}, {a.mode}, {b.next_pc:#x}")
+    return True
 
 
 @handler("mcr")
-def mcr(b: Block, a: Args) -> None:
+def mcr(b: Block, a: Args) -> bool:
     if a.coproc not in (14, 15):
-        return undef(b, a)
+        return False
     key = (a.coproc, a.opc1, a.crn, a.crm, a.opc2)
     if a.l:
         b.exit_helper("MRC", rt_mrc, f"X, {key!r}, {a.rt}, {a.insn:#x}")
     else:
         b.exit_helper("MCR", rt_mcr, f"X, {key!r}, {b.reg(a.rt)}, {a.insn:#x}")
+    return True
 
 
 @handler("mcrr")
-def mcrr(b: Block, a: Args) -> None:
-    if a.coproc not in (14, 15) or 15 in (a.rt, a.rt2):
-        return undef(b, a)
+def mcrr(b: Block, a: Args) -> bool:
+    if a.coproc not in (14, 15) or PC in (a.rt, a.rt2):
+        return False
     key = (a.coproc, a.opc1, a.crm)
     if a.l:
         b.exit_helper("MRRC", rt_mrrc, f"X, {key!r}, {a.rt}, {a.rt2}, {a.insn:#x}")
     else:
         b.exit_helper("MCRR", rt_mcrr, f"X, {key!r}, {b.reg(a.rt)} | ({b.reg(a.rt2)} << 32), {a.insn:#x}")
+    return True
 
 
 @handler("srs")
-def srs(b: Block, a: Args) -> None:
+def srs(b: Block, a: Args) -> bool:
     b.exit_helper("SRS", rt_srs, f"X, {a.mode}, {a.p}, {a.u}, {a.w}, {b.cur_size}")
+    return True
 
 
 @handler("rfe")
-def rfe(b: Block, a: Args) -> None:
-    if a.rn == 15:
-        return undef(b, a)
+def rfe(b: Block, a: Args) -> bool:
+    if a.rn == PC:
+        return False
     b.exit_helper("RFE", rt_rfe, f"X, {a.rn}, {a.p}, {a.u}, {a.w}")
+    return True
 
 
 @handler("eret")
-def eret(b: Block, a: Args) -> None:
+def eret(b: Block, a: Args) -> bool:
     b.exit_helper("ERET", rt_eret, "X")
+    return True
