@@ -1,4 +1,5 @@
-"""Shared fixtures: where the conformance guests are, and running a guest through the CLI."""
+"""Shared helpers: where the test guests are, running a guest through the CLI, and the CI rule
+that nothing may skip."""
 from __future__ import annotations
 
 import os
@@ -7,13 +8,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, NamedTuple
+from typing import Iterator, List, NamedTuple
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-GUESTS = Path(os.environ.get("TUIEMU_GUESTS", REPO.parent / "shared" / "guests" / "tests"))
+# The conformance guests (built ELFs, QEMU's recorded output, tests.txt) ship with the tests.
+# TUIEMU_GUESTS may point at another folder of the same shape, e.g. a work-in-progress copy.
+GUESTS = Path(os.environ.get("TUIEMU_GUESTS") or REPO / "tests" / "guests" / "conformance" / "tests")
 EXAMPLES = REPO / "examples"
+# Under CI (CI=1, set by .ci/run) every tool the tests use is installed: a skip is a failure.
+CI = os.environ.get("CI", "").lower() in ("1", "true")
 
 
 class Run(NamedTuple):
@@ -40,8 +45,7 @@ def run_cli(elf: Path, *args: str, timeout: float = 120) -> Run:
 
 def guest(name: str) -> Path:
     path = GUESTS / f"{name}.elf"
-    if not path.exists():
-        pytest.skip(f"conformance guests not found at {GUESTS}")
+    assert path.is_file(), f"conformance guest {path} is missing"
     return path
 
 
@@ -55,3 +59,23 @@ def guest_cpus(name: str) -> int:
         if parts and parts[0] == name:
             return int(parts[1])
     return 1
+
+
+def _no_skips_under_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where every test must run: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    _no_skips_under_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """A module-level skip (``pytest.importorskip``) fails collection under CI."""
+    outcome = yield
+    _no_skips_under_ci(outcome.get_result())

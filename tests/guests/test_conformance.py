@@ -1,4 +1,4 @@
-"""The shared conformance guests run to their exit status with QEMU's recorded output."""
+"""The conformance guests (tests/guests/conformance) run to their exit status with QEMU's recorded output."""
 from __future__ import annotations
 
 import pytest
@@ -6,9 +6,9 @@ import pytest
 from tuiemu.devices.console import Console
 from tuiemu.machine import Machine
 
-from .conftest import expected, guest, guest_cpus, run_cli
+from ..conftest import expected, guest, guest_cpus, run_cli
 
-SINGLE_CPU = ["hello", "alu", "mem", "thumb", "newlib", "bench"]
+SINGLE_CPU = ["hello", "alu", "mem", "thumb", "newlib", pytest.param("bench", marks=pytest.mark.slow)]
 MULTI_CPU = ["smp_spinlock", "smp_atomics", "bench_smp", "smc", "mmu", "timer_irq"]
 
 
@@ -19,6 +19,7 @@ def test_guest_matches_qemu(name: str) -> None:
     assert r.code == 0, r.err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", ["multi", "single"])
 @pytest.mark.parametrize("name", MULTI_CPU)
 @pytest.mark.parametrize("attempt", [1, 2, 3])
@@ -29,7 +30,8 @@ def test_smp_guest_matches_qemu(name: str, threads: str, attempt: int) -> None:
     assert r.code == 0, r.err
 
 
-@pytest.mark.parametrize("name", ["hello", "mem", "thumb"])
+@pytest.mark.parametrize("name", ["hello", pytest.param("mem", marks=pytest.mark.slow),
+                                  pytest.param("thumb", marks=pytest.mark.slow)])
 def test_guest_in_interpreter_mode(name: str) -> None:
     """The reference interpreter path gives the same results as the translator."""
     r = run_cli(guest(name), "--interp")
@@ -46,6 +48,7 @@ def run_captured(name: str, threads: str = "single") -> tuple:
     return code, bytes(console.captured), [v.counters.insns for v in m.vcpus]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["smp_spinlock", "timer_irq", "mmu"])
 def test_single_thread_mode_is_deterministic(name: str) -> None:
     """Two runs: identical output and identical instruction counts per vCPU."""

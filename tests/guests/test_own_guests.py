@@ -1,13 +1,13 @@
-"""Guests of our own (tests/guests, built with arm-none-eabi-gcc) against QEMU's recorded output."""
+"""Guests of our own (tests/guests/own, built with arm-none-eabi-gcc) against QEMU's recorded output."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli
+from ..conftest import run_cli
 
-HERE = Path(__file__).parent / "guests"
+HERE = Path(__file__).parent / "own"
 
 
 @pytest.mark.parametrize("threads", ["multi", "single"])
