@@ -1,29 +1,46 @@
-"""GICv2 (distributor and CPU interfaces) as on QEMU's virt board without Security Extensions.
+"""GICv2 as on QEMU's virt board (no Security Extensions): interrupt state, delivery, acknowledge, EOI.
 
-Every interrupt is in group 0 and signalled as IRQ. IDs 0-15 are SGIs, 16-31
-per-CPU PPIs (banked state), 32 and up SPIs. State changes recompute each
-CPU's IRQ line and kick a vCPU whose line rose. All entry points take the I/O
-lock (recursive: MMIO accesses already hold it).
+IDs 0-15 are SGIs (always enabled, edge), 16-31 per-CPU PPIs (banked state), 32 and up SPIs. Each
+interrupt is in group 0 or 1 (IGROUPR); group 0 is signalled as FIQ when GICC_CTLR.FIQEn is set,
+everything else as IRQ. Priorities have 8 bits. As in QEMU, acknowledged interrupts set a bit at
+(group priority >> 1) in the CPU's APRs (group 0) or NSAPRs (group 1); the running priority is the
+highest of those, and a pending interrupt preempts when its priority is higher.
+
+Pending state also follows QEMU: a latch, set for the CPUs the interrupt targets by a rising edge,
+by a rising level of an enabled interrupt or by GICD_ISPENDR, plus, for a level-sensitive
+interrupt, its input level. An SPI is taken by one CPU (1-N). With a single CPU every interrupt
+targets it and GICD_ITARGETSR reads as zero. State changes recompute each CPU's IRQ and FIQ lines
+and kick a vCPU whose line rose. All entry points take the I/O lock (recursive: MMIO accesses
+already hold it).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.locks import InstrumentedLock
+from .gic_regs import MIN_ABPR, MIN_BPR, CPUInterface, Distributor
 
-SPURIOUS = 1023
+SPURIOUS, GROUP1_PENDING = 1023, 1022
 IDLE_PRIORITY = 0x100
+EN_GRP0, EN_GRP1, ACK_CTL, FIQ_EN, CBPR, EOI_MODE = 1, 2, 4, 8, 16, 1 << 9
 
 
-class _Irq:
-    __slots__ = ("enabled", "pending", "active", "level", "edge", "priority", "targets", "sgi_sources")
+class Irq:
+    __slots__ = ("enabled", "latch", "level", "edge", "active", "priority", "targets", "group", "sgi_sources")
 
-    def __init__(self, edge: bool = False) -> None:
-        self.enabled = self.pending = self.active = self.level = False
+    def __init__(self, edge: bool = False, enabled: bool = False) -> None:
+        self.enabled = enabled
+        self.latch = 0  # CPUs it is latched pending for
+        self.level = False
         self.edge = edge
+        self.active = False
         self.priority = 0
-        self.targets = 0
+        self.targets = 0  # SPIs: GICD_ITARGETSR as written (private interrupts go to their own CPU)
+        self.group = 0
         self.sgi_sources = 0  # SGIs: bit per requesting CPU still pending
+
+    def pending(self, cpus: int) -> bool:
+        return bool(self.latch & cpus or self.sgi_sources) or (self.level and not self.edge)
 
 
 class GICv2:
@@ -34,102 +51,144 @@ class GICv2:
         self.ncpus = len(vcpus)
         self.num_irqs = num_irqs
         self.ctlr = 0
-        self.spis = [_Irq() for _ in range(num_irqs - 32)]
-        self.private = [[_Irq(edge=i < 16) for i in range(32)] for _ in range(self.ncpus)]
-        for c in range(self.ncpus):
-            for irq in self.private[c]:
-                irq.targets = 1 << c
+        self.spis = [Irq() for _ in range(num_irqs - 32)]
+        self.private = [[Irq(edge=n < 16, enabled=n < 16) for n in range(32)] for _ in range(self.ncpus)]
         self.cpu_ctlr = [0] * self.ncpus
         self.pmr = [0] * self.ncpus
-        self.bpr = [0] * self.ncpus
-        # per CPU: stack of (id, source, priority) of active (acknowledged, not yet EOI'd) interrupts
-        self.active_stack: List[List[tuple]] = [[] for _ in range(self.ncpus)]
-        self.distributor = _Distributor(self)
-        self.cpu_interface = _CPUInterface(self)
+        self.bpr = [MIN_BPR] * self.ncpus
+        self.abpr = [MIN_ABPR] * self.ncpus
+        self.apr = [0] * self.ncpus  # 128 active-priority bits, group 0
+        self.nsapr = [0] * self.ncpus  # group 1
+        self.current = [SPURIOUS] * self.ncpus  # highest-priority pending interrupt (GICC_HPPIR)
+        self.distributor = Distributor(self)
+        self.cpu_interface = CPUInterface(self)
 
-    def irq(self, cpu: int, n: int) -> _Irq:
+    def irq(self, cpu: int, n: int) -> Irq:
         return self.private[cpu][n] if n < 32 else self.spis[n - 32]
+
+    def targets(self, cpu: int, n: int) -> int:
+        """The CPUs interrupt ``n`` (as seen from ``cpu``) goes to."""
+        if n < 32:
+            return 1 << cpu
+        return 1 if self.ncpus == 1 else self.spis[n - 32].targets
 
     # ---- lines from devices ------------------------------------------------
     def set_irq(self, n: int, level: bool, cpu: Optional[int] = None) -> None:
         """Drive SPI ``n`` (or PPI ``n`` of ``cpu``) to ``level``."""
         with self.lock:
-            irq = self.irq(cpu if cpu is not None else 0, n)
+            c = cpu if cpu is not None else 0
+            irq = self.irq(c, n)
             if irq.level == level:
                 return
             irq.level = level
-            if level:
-                irq.pending = True
-            elif not irq.edge:
-                irq.pending = False
+            if level and (irq.edge or irq.enabled):
+                irq.latch |= self.targets(c, n)
             self.update()
 
-    # ---- delivery ---------------------------------------------------------------
-    def _running_priority(self, cpu: int) -> int:
-        stack = self.active_stack[cpu]
-        return min((p for _, _, p in stack), default=IDLE_PRIORITY)
+    def set_pending(self, n: int, cpu: int = 0) -> None:
+        """Latch interrupt ``n`` pending for its targets (GICD_ISPENDR, a GICv2m MSI)."""
+        with self.lock:
+            self.irq(cpu, n).latch |= self.targets(cpu, n)
+            self.update()
 
-    def _best(self, cpu: int) -> Optional[tuple]:
-        """(priority, id, source) of the highest-priority pending interrupt for ``cpu``."""
-        best = None
-        for n, irq in enumerate(self.private[cpu]):
-            if irq.enabled and (irq.pending or irq.sgi_sources) and not irq.active:
-                src = (irq.sgi_sources & -irq.sgi_sources).bit_length() - 1 if n < 16 else 0
-                cand = (irq.priority, n, max(src, 0))
-                if best is None or cand < best:
-                    best = cand
+    # ---- priorities ---------------------------------------------------------------
+    def running_priority(self, cpu: int) -> int:
+        bits = self.apr[cpu] | self.nsapr[cpu]
+        return ((bits & -bits).bit_length() - 1) << 1 if bits else IDLE_PRIORITY
+
+    def group_priority(self, cpu: int, irq: Irq) -> int:
+        bpr = self.abpr[cpu] - 1 if irq.group and not self.cpu_ctlr[cpu] & CBPR else self.bpr[cpu]
+        return irq.priority & (0xFF << (bpr + 1)) & 0xFF
+
+    # ---- delivery ---------------------------------------------------------------
+    def _best(self, cpu: int) -> Optional[Tuple[int, int]]:
+        """(priority, id) of the highest-priority pending interrupt for ``cpu`` (lowest ID on a tie)."""
+        best: Optional[Tuple[int, int]] = None
         bit = 1 << cpu
+        for n, irq in enumerate(self.private[cpu]):
+            if irq.enabled and not irq.active and irq.pending(bit) and (best is None or irq.priority < best[0]):
+                best = (irq.priority, n)
+        every = 1 if self.ncpus == 1 else 0
         for i, irq in enumerate(self.spis):
-            if irq.pending and irq.enabled and not irq.active and irq.targets & bit:
-                cand = (irq.priority, i + 32, 0)
-                if best is None or cand < best:
-                    best = cand
+            if (irq.enabled and not irq.active and (irq.targets | every) & bit and irq.pending(bit)
+                    and (best is None or irq.priority < best[0])):
+                best = (irq.priority, i + 32)
         return best
 
     def update(self) -> None:
         for cpu, v in enumerate(self.vcpus):
-            line = False
-            if self.ctlr & 1 and self.cpu_ctlr[cpu] & 1:
+            irq_line = fiq_line = False
+            current = SPURIOUS
+            ctl = self.cpu_ctlr[cpu]
+            if self.ctlr & (EN_GRP0 | EN_GRP1) and ctl & (EN_GRP0 | EN_GRP1):
                 best = self._best(cpu)
-                line = best is not None and best[0] < self.pmr[cpu] and best[0] < self._running_priority(cpu)
-            if line != v.irq_line:
-                v.irq_line = line
-                if line:
-                    v.kick()
+                if best is not None and best[0] < self.pmr[cpu]:
+                    current = best[1]
+                    if best[0] < self.running_priority(cpu):
+                        group = self.irq(cpu, current).group
+                        if self.ctlr >> group & 1 and ctl >> group & 1:
+                            fiq_line = group == 0 and bool(ctl & FIQ_EN)
+                            irq_line = not fiq_line
+            self.current[cpu] = current
+            rose = (irq_line and not v.irq_line) or (fiq_line and not v.fiq_line)
+            v.irq_line, v.fiq_line = irq_line, fiq_line
+            if rose:
+                v.kick()
+
+    def highest_pending(self, cpu: int) -> int:
+        """GICC_HPPIR: reads as a Secure access does (there are no Security Extensions)."""
+        n = self.current[cpu]
+        if n != SPURIOUS and self.irq(cpu, n).group and not self.cpu_ctlr[cpu] & ACK_CTL:
+            return GROUP1_PENDING
+        return n
 
     def acknowledge(self, cpu: int) -> int:
-        best = self._best(cpu)
-        if (best is None or not self.cpu_ctlr[cpu] & 1 or not self.ctlr & 1 or best[0] >= self.pmr[cpu]
-                or best[0] >= self._running_priority(cpu)):
+        n = self.current[cpu]
+        if n == SPURIOUS:
             return SPURIOUS
-        prio, n, src = best
         irq = self.irq(cpu, n)
+        if irq.priority >= self.running_priority(cpu):
+            return SPURIOUS
+        if irq.group and not self.cpu_ctlr[cpu] & ACK_CTL:
+            return GROUP1_PENDING
+        value = n
         if n < 16:
+            src = (irq.sgi_sources & -irq.sgi_sources).bit_length() - 1
             irq.sgi_sources &= ~(1 << src)
-            irq.pending = bool(irq.sgi_sources)
-        elif irq.edge or not irq.level:
-            irq.pending = False
+            value |= src << 10
+        else:
+            irq.latch = 0
         irq.active = True
-        self.active_stack[cpu].append((n, src, prio))
+        level_bit = 1 << (self.group_priority(cpu, irq) >> 1)
+        if irq.group:
+            self.nsapr[cpu] |= level_bit
+        else:
+            self.apr[cpu] |= level_bit
         self.update()
-        self.events.emit("irq_ack", cpu, irq=n, source=src)
-        return n | (src << 10 if n < 16 else 0)
+        self.events.emit("irq_ack", cpu, irq=n, source=value >> 10)
+        return value
 
     def end_of_interrupt(self, cpu: int, value: int) -> None:
-        n, src = value & 0x3FF, (value >> 10) & 7
-        stack = self.active_stack[cpu]
-        for i in range(len(stack) - 1, -1, -1):
-            if stack[i][0] == n and (n >= 16 or stack[i][1] == src):
-                del stack[i]
-                break
-        else:
+        """GICC_EOIR: drop the running priority of the interrupt's group and, unless GICC_CTLR.EOImode
+        splits the two, deactivate it."""
+        n = value & 0x3FF
+        if n >= self.num_irqs or self.running_priority(cpu) == IDLE_PRIORITY:
             return
-        if n < self.num_irqs:
-            irq = self.irq(cpu, n)
+        irq = self.irq(cpu, n)
+        if irq.group:
+            self.nsapr[cpu] &= self.nsapr[cpu] - 1  # clear the lowest set bit: the highest priority
+        else:
+            self.apr[cpu] &= self.apr[cpu] - 1
+        if not self.cpu_ctlr[cpu] & EOI_MODE:
             irq.active = False
-            if n >= 16 and not irq.edge and irq.level:
-                irq.pending = True
         self.update()
+
+    def deactivate(self, cpu: int, value: int) -> None:
+        """GICC_DIR: only does something when GICC_CTLR.EOImode splits priority drop and deactivation."""
+        n = value & 0x3FF
+        if n < self.num_irqs and self.cpu_ctlr[cpu] & EOI_MODE:
+            self.irq(cpu, n).active = False
+            self.update()
 
     def send_sgi(self, cpu: int, value: int) -> None:
         n = value & 0xF
@@ -144,150 +203,11 @@ class GICv2:
             return
         for t in range(self.ncpus):
             if targets & (1 << t):
-                irq = self.private[t][n]
-                irq.sgi_sources |= 1 << cpu
-                irq.pending = True
+                self.private[t][n].sgi_sources |= 1 << cpu
         self.events.emit("sgi", cpu, irq=n, targets=targets)
         self.update()
 
     def snapshot(self) -> Dict[str, Any]:
-        return {"enabled": bool(self.ctlr & 1),
+        return {"enabled": bool(self.ctlr & (EN_GRP0 | EN_GRP1)),
                 "lines": [v.irq_line for v in self.vcpus],
-                "active": [[n for n, _, _ in st] for st in self.active_stack]}
-
-
-def _bitfield_read(irqs: List[_Irq], attr: str) -> int:
-    return sum(1 << i for i, irq in enumerate(irqs) if getattr(irq, attr))
-
-
-class _Distributor:
-    def __init__(self, gic: GICv2) -> None:
-        self.gic = gic
-
-    def _irqs(self, cpu: int, first: int, count: int) -> List[_Irq]:
-        g = self.gic
-        return [g.irq(cpu, n) for n in range(first, min(first + count, g.num_irqs))]
-
-    def read(self, offset: int, size: int, cpu: int) -> int:
-        g = self.gic
-        with g.lock:
-            if offset == 0x000:
-                return g.ctlr
-            if offset == 0x004:
-                return ((g.ncpus - 1) << 5) | (g.num_irqs // 32 - 1)
-            if offset == 0x008:
-                return 0x0100143B
-            if 0x080 <= offset < 0x100:
-                return 0  # IGROUPR: everything in group 0
-            for base, attr in ((0x100, "enabled"), (0x180, "enabled"), (0x200, "pending"), (0x280, "pending"),
-                               (0x300, "active"), (0x380, "active")):
-                if base <= offset < base + 0x80:
-                    first = (offset - base) * 8
-                    irqs = self._irqs(cpu, first, 32)
-                    if attr == "pending":
-                        return sum(1 << i for i, irq in enumerate(irqs) if irq.pending or irq.sgi_sources)
-                    return _bitfield_read(irqs, attr)
-            if 0x400 <= offset < 0x800:
-                first = offset - 0x400
-                return sum(irq.priority << (8 * i) for i, irq in enumerate(self._irqs(cpu, first, size)))
-            if 0x800 <= offset < 0xC00:
-                first = offset - 0x800
-                return sum((irq.targets & 0xFF) << (8 * i) for i, irq in enumerate(self._irqs(cpu, first, size)))
-            if 0xC00 <= offset < 0xD00:
-                first = (offset - 0xC00) * 4
-                return sum((2 if irq.edge else 0) << (2 * i) for i, irq in enumerate(self._irqs(cpu, first, 16)))
-            if 0xF10 <= offset < 0xF30:
-                first = offset & 0xF
-                return sum((g.private[cpu][n].sgi_sources & 0xFF) << (8 * i)
-                           for i, n in enumerate(range(first, min(first + size, 16))))
-            if offset == 0xFE8:
-                return 0x2B  # PIDR2: GICv2
-            return 0
-
-    def write(self, offset: int, size: int, value: int, cpu: int) -> None:
-        g = self.gic
-        with g.lock:
-            if offset == 0x000:
-                g.ctlr = value & 3
-            elif 0x100 <= offset < 0x200:
-                set_ = offset < 0x180
-                first = ((offset - 0x100) & 0x7F) * 8
-                for i, irq in enumerate(self._irqs(cpu, first, 32)):
-                    if value >> i & 1:
-                        irq.enabled = set_
-            elif 0x200 <= offset < 0x300:
-                set_ = offset < 0x280
-                first = ((offset - 0x200) & 0x7F) * 8
-                for i, irq in enumerate(self._irqs(cpu, first, 32)):
-                    if value >> i & 1 and first + i >= 16:
-                        irq.pending = set_ or (not irq.edge and irq.level)
-            elif 0x300 <= offset < 0x400:
-                set_ = offset < 0x380
-                first = ((offset - 0x300) & 0x7F) * 8
-                for i, irq in enumerate(self._irqs(cpu, first, 32)):
-                    if value >> i & 1:
-                        irq.active = set_
-            elif 0x400 <= offset < 0x800:
-                for i, irq in enumerate(self._irqs(cpu, offset - 0x400, size)):
-                    irq.priority = (value >> (8 * i)) & 0xF8  # 5 priority bits, as QEMU's GIC
-            elif 0x800 <= offset < 0xC00:
-                first = offset - 0x800
-                for i, irq in enumerate(self._irqs(cpu, first, size)):
-                    if first + i >= 32:
-                        irq.targets = (value >> (8 * i)) & ((1 << g.ncpus) - 1)
-            elif 0xC00 <= offset < 0xD00:
-                first = (offset - 0xC00) * 4
-                for i, irq in enumerate(self._irqs(cpu, first, 16)):
-                    if first + i >= 16:
-                        irq.edge = bool((value >> (2 * i + 1)) & 1)
-            elif offset == 0xF00:
-                g.send_sgi(cpu, value)
-                return
-            elif 0xF10 <= offset < 0xF30:
-                first = offset & 0xF
-                clear = offset < 0xF20
-                for i, n in enumerate(range(first, min(first + size, 16))):
-                    bits = (value >> (8 * i)) & 0xFF
-                    irq = g.private[cpu][n]
-                    irq.sgi_sources = irq.sgi_sources & ~bits if clear else irq.sgi_sources | bits
-                    irq.pending = bool(irq.sgi_sources)
-            g.update()
-
-
-class _CPUInterface:
-    def __init__(self, gic: GICv2) -> None:
-        self.gic = gic
-
-    def read(self, offset: int, size: int, cpu: int) -> int:
-        g = self.gic
-        with g.lock:
-            if offset == 0x00:
-                return g.cpu_ctlr[cpu]
-            if offset == 0x04:
-                return g.pmr[cpu]
-            if offset == 0x08:
-                return g.bpr[cpu]
-            if offset == 0x0C:
-                return g.acknowledge(cpu)
-            if offset == 0x14:
-                return g._running_priority(cpu) & 0xFF
-            if offset == 0x18:
-                best = g._best(cpu)
-                return SPURIOUS if best is None else best[1] | (best[2] << 10 if best[1] < 16 else 0)
-            if offset == 0xFC:
-                return 0x0202043B
-            return 0
-
-    def write(self, offset: int, size: int, value: int, cpu: int) -> None:
-        g = self.gic
-        with g.lock:
-            if offset == 0x00:
-                g.cpu_ctlr[cpu] = value & 0x3
-            elif offset == 0x04:
-                g.pmr[cpu] = value & 0xF8
-            elif offset == 0x08:
-                g.bpr[cpu] = value & 7
-            elif offset == 0x10:
-                g.end_of_interrupt(cpu, value)
-                return
-            g.update()
+                "active": [[n for n in range(self.num_irqs) if self.irq(c, n).active] for c in range(self.ncpus)]}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, List
 
+from ..core.runstate import RunState
+
 PSCI_VERSION, CPU_SUSPEND, CPU_OFF, CPU_ON = 0x84000000, 0x84000001, 0x84000002, 0x84000003
 AFFINITY_INFO, MIGRATE_INFO_TYPE, SYSTEM_OFF, SYSTEM_RESET = 0x84000004, 0x84000006, 0x84000008, 0x84000009
 PSCI_FEATURES = 0x8400000A
@@ -13,15 +15,22 @@ KNOWN = {PSCI_VERSION, CPU_SUSPEND, CPU_OFF, CPU_ON, AFFINITY_INFO, MIGRATE_INFO
 
 
 class PSCI:
-    """``cpu_on(target, entry, context)``, ``cpu_off(vcpu)``, ``system_off()`` and
-    ``system_reset()`` are the machine's; this class only decodes calls and answers."""
+    """Powers vCPUs on and off itself; ``system_off`` and ``system_reset`` are the board's."""
 
-    def __init__(self, vcpus: List[Any], cpu_on: Callable[[Any, int, int], None],
-                 cpu_off: Callable[[Any], None], system_off: Callable[[], None],
-                 system_reset: Callable[[], None]) -> None:
+    def __init__(self, vcpus: List[Any], system_off: Callable[[], None], system_reset: Callable[[], None]) -> None:
         self.vcpus = vcpus
-        self.cpu_on, self.cpu_off = cpu_on, cpu_off
         self.system_off, self.system_reset = system_off, system_reset
+
+    @staticmethod
+    def cpu_on(target: Any, entry: int, context: int) -> None:
+        """The target resets itself on its own thread; it counts as on from now (AFFINITY_INFO)."""
+        target.run_on_cpu(lambda v: v.power_on(entry, context))
+        target.set_run_state(RunState.RUNNING)
+
+    @staticmethod
+    def cpu_off(vcpu: Any) -> None:
+        vcpu.set_run_state(RunState.OFF)
+        vcpu.exit_request = True
 
     def _target(self, mpidr: int) -> Any:
         """The vCPU whose affinity fields (MPIDR without the U/M bits) equal ``mpidr``."""
@@ -43,7 +52,7 @@ class PSCI:
             target = self._target(R[1])
             if target is None:
                 result = INVALID_PARAMETERS
-            elif target.run_state != "off":
+            elif target.run_state is not RunState.OFF:
                 result = ALREADY_ON
             else:
                 self.cpu_on(target, R[2], R[3])
@@ -56,7 +65,7 @@ class PSCI:
             if target is None or R[2] != 0:
                 result = INVALID_PARAMETERS
             else:
-                result = 1 if target.run_state == "off" else 0
+                result = 1 if target.run_state is RunState.OFF else 0
         elif fn in (CPU_SUSPEND, CPU_SUSPEND_64):
             x.wfi()
             result = SUCCESS

@@ -10,7 +10,7 @@ import errno
 import os
 import sys
 import time
-from typing import Any, BinaryIO, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Protocol
 
 SYS_OPEN, SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE, SYS_READ, SYS_READC = 1, 2, 3, 4, 5, 6, 7
 SYS_ISERROR, SYS_ISTTY, SYS_SEEK, SYS_FLEN, SYS_TMPNAM, SYS_REMOVE, SYS_RENAME = 8, 9, 0xA, 0xC, 0xD, 0xE, 0xF
@@ -19,6 +19,13 @@ SYS_EXIT, SYS_EXIT_EXTENDED, SYS_ELAPSED, SYS_TICKFREQ = 0x18, 0x20, 0x30, 0x31
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 FEATURES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR
 OPEN_MODES = ("rb", "rb", "rb+", "rb+", "wb", "wb", "wb+", "wb+", "ab", "ab", "ab+", "ab+")
+
+
+class ConsoleInput(Protocol):
+    """Where console reads come from (the host's stdin, through ``HostInput``)."""
+
+    def read(self, __size: int) -> bytes: ...
+    def readline(self, __size: int) -> bytes: ...
 
 
 class _ConsoleHandle:
@@ -33,7 +40,7 @@ class _FeaturesHandle:
 
 class Semihosting:
     def __init__(self, console: Any, exit_fn: Callable[[int], None], heap: Callable[[], tuple],
-                 cmdline: str = "", stdin: Optional[BinaryIO] = None) -> None:
+                 cmdline: str = "", stdin: Optional[ConsoleInput] = None) -> None:
         self.console = console
         self.exit_fn = exit_fn
         self.heap = heap
