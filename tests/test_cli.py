@@ -77,7 +77,7 @@ def test_undefined_instruction_reaches_guest_handler(tmp_path: Path) -> None:
 def test_data_abort_on_unmapped_address(tmp_path: Path) -> None:
     """An access to unmapped physical space is an external data abort for the guest."""
     code = [branch(BASE, BASE + 0x40)] + [0] * 3 + [branch(BASE + 0x10, BASE + 0x80)] + [0] * 11
-    reset = mov32(0, BASE) + [0xEE0C0F10, 0xF57FF06F] + mov32(1, 0x30000000) + [0xE5910000]
+    reset = mov32(0, BASE) + [0xEE0C0F10, 0xF57FF06F] + mov32(1, 0x3F000000) + [0xE5910000]  # nothing there
     code += reset + [0] * (16 - len(reset))
     # abort handler: exit with DFSR's status bits (0x08: synchronous external abort)
     code += [0xEE153F10, 0xE203300F] + mov32(1, BASE + 0x1000) + [0xE5813004] + mov32(2, 0x20026) + [

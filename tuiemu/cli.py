@@ -1,4 +1,5 @@
-"""Command line: ``tuiemu run ELF [options]``, with QEMU's spellings of the common flags."""
+"""Command line: ``tuiemu run ELF [options]`` and ``tuiemu ui ELF [options]``, with QEMU's
+spellings of the common flags."""
 from __future__ import annotations
 
 import argparse
@@ -8,37 +9,46 @@ import signal
 import sys
 import time
 import traceback
-from typing import List, Optional, Tuple
+from typing import Any, List, NoReturn, Optional, Tuple
 
+from .devices.console import Console
+from .exitcodes import EXIT_INTERNAL, EXIT_LOAD_ERROR, EXIT_MAX_INSNS, EXIT_QUIT
 from .loader import LoadError
 from .machine import Machine
 from .stats import format_stats
 
-EXIT_LOAD_ERROR = 2
-EXIT_MAX_INSNS = 124
-EXIT_INTERNAL = 70
+RAM_MIN, RAM_MAX = 1 << 20, 3 << 30  # RAM sits at 0x40000000: at most 3 GiB fits below 4 GiB
+DEFAULT_RAM = 128 << 20
+
+
+class Parser(argparse.ArgumentParser):
+    """Option errors are one line on stderr and exit status 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_LOAD_ERROR, f"tuiemu: {message} (tuiemu {self.prog.split()[-1]} --help lists the options)\n")
 
 
 def parse_size(text: str) -> int:
-    """QEMU's -m: a number of MiB, or a number with a K/M/G suffix."""
+    """QEMU's -m: a number of MiB, or a number with a K/M/G suffix; 0 means the default, as in QEMU."""
     t = text.strip().upper()
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     try:
-        if t and t[-1] in mult:
-            return int(float(t[:-1]) * mult[t[-1]])
-        return int(t) << 20
-    except ValueError:
+        size = int(float(t[:-1]) * mult[t[-1]]) if t and t[-1] in mult else int(t) << 20
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"bad memory size {text!r}") from None
+    if size == 0:
+        return DEFAULT_RAM
+    if not RAM_MIN <= size <= RAM_MAX:
+        raise argparse.ArgumentTypeError(f"memory size {text!r} out of range: from 1M to 3G (RAM starts at "
+                                         "0x40000000 in a 32-bit address space)")
+    return size & ~0xFFF
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tuiemu", description="Multi-core 32-bit ARM (virt board) emulator")
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run a bare-metal ELF")
+def _add_run_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("elf", nargs="?", help="the program (an ARM ELF file)")
     r.add_argument("-kernel", dest="kernel", help="same as the positional ELF (QEMU spelling)")
     r.add_argument("-smp", type=int, default=1, metavar="N", help="number of vCPUs (1-8)")
-    r.add_argument("-m", type=parse_size, default=128 << 20, metavar="SIZE", help="RAM size (default 128M)")
+    r.add_argument("-m", type=parse_size, default=DEFAULT_RAM, metavar="SIZE", help="RAM size (default 128M)")
     r.add_argument("--threads", choices=("multi", "single"), default="multi",
                    help="one host thread per vCPU, or one deterministic round-robin thread")
     r.add_argument("--quantum", type=int, default=4096, help="round-robin slice in instructions (single mode)")
@@ -50,43 +60,82 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--gdb", metavar="[HOST:]PORT", help="serve the GDB remote protocol (default host 127.0.0.1)")
     r.add_argument("-s", dest="gdb_default", action="store_true", help="same as --gdb 127.0.0.1:1234 (QEMU)")
     r.add_argument("-S", dest="start_paused", action="store_true",
-                   help="start with every vCPU stopped until the debugger continues")
+                   help="start with every vCPU stopped until the debugger (or the dashboard) lets them run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="tuiemu", description="Multi-core 32-bit ARM (virt board) emulator")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    r = sub.add_parser("run", help="run a bare-metal ELF")
+    _add_run_options(r)
+    r.add_argument("--ui", action="store_true", help="watch and drive the run in the terminal dashboard")
+    u = sub.add_parser("ui", help="open the dashboard on an ELF held at reset (space runs it)")
+    _add_run_options(u)
     return p
 
 
 def parse_endpoint(text: str) -> Tuple[str, int]:
+    """``[HOST:]PORT`` (host 127.0.0.1 unless given; port 0 picks a free one); ValueError if bad."""
     host, _, port = text.rpartition(":")
-    try:
-        return host or "127.0.0.1", int(port)
-    except ValueError:
-        raise SystemExit(f"tuiemu: bad --gdb address {text!r}") from None
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"bad --gdb address {text!r}: expected [HOST:]PORT with a port from 0 to 65535")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _check_options(args: argparse.Namespace, ui: bool) -> Optional[str]:
+    """What makes the options unusable, before anything runs (so nothing is lost later)."""
+    if not (args.elf or args.kernel):
+        return "no ELF file given"
+    if not 1 <= args.smp <= 8:
+        return "-smp must be between 1 and 8"
+    if sys.stdout is None:
+        return "stdout is closed: there is nowhere to write the guest's output"
+    if ui and not sys.stdout.isatty():
+        return "the dashboard needs a terminal on stdout (run without --ui to print the guest's output)"
+    if args.gdb is not None:
+        try:
+            parse_endpoint(args.gdb)
+        except ValueError as e:
+            return str(e)
+    if args.start_paused and not (args.gdb or args.gdb_default or ui):
+        return "-S holds the vCPUs until a debugger lets them run: give --gdb PORT or -s (or --ui)"
+    if args.trace:
+        try:
+            with open(args.trace, "w"):
+                pass
+        except OSError as e:
+            return f"cannot write the trace file {args.trace}: {e.strerror}"
+    return None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    ui = args.command == "ui" or args.ui
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack (hang diagnosis)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+    problem = _check_options(args, ui)
+    if problem is not None:
+        print(f"tuiemu: {problem}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
     elf = args.elf or args.kernel
-    if not elf:
-        print("tuiemu: no ELF file given", file=sys.stderr)
-        return EXIT_LOAD_ERROR
-    if not 1 <= args.smp <= 8:
-        print("tuiemu: -smp must be between 1 and 8", file=sys.stderr)
-        return EXIT_LOAD_ERROR
     cmdline = elf if args.append is None else f"{elf} {args.append}"
+    console = Console(None) if ui else None  # the dashboard owns the terminal and shows the console itself
     machine = Machine(ncpus=args.smp, ram_size=args.m, threads=args.threads, interp=args.interp,
-                      quantum=args.quantum, cmdline=cmdline)
+                      quantum=args.quantum, cmdline=cmdline, console=console)
     try:
-        machine.load_elf(elf)
+        image = machine.load_elf(elf)
     except LoadError as e:
         print(f"tuiemu: {e}", file=sys.stderr)
         return EXIT_LOAD_ERROR
+    for warning in image.warnings:
+        print(f"tuiemu: warning: {warning}", file=sys.stderr)
     tracer = None
     if args.trace:
         from .core.trace import TraceRecorder
         tracer = TraceRecorder(machine.events, [v.name for v in machine.vcpus], machine.locks())
-    if args.start_paused:  # before the stub listens, so that no client can see the vCPUs running
-        machine.runctl.stop(reason="start")
+    machine.interactive = ui or bool(args.gdb or args.gdb_default)
+    if args.start_paused or args.command == "ui":  # before the stub listens: no client sees them running
+        machine.runctl.stop(reason="start", by="ui" if ui else "gdb")
     server = None
     if args.gdb or args.gdb_default:
         from .gdbstub.server import GdbServer
@@ -98,13 +147,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"tuiemu: cannot listen on {host}:{port}: {e.strerror}", file=sys.stderr)
             return EXIT_LOAD_ERROR
         print(f"tuiemu: waiting for gdb on {host}:{server.port}", file=sys.stderr)
+    if not ui:  # the dashboard owns the terminal and feeds the UART itself
+        machine.host_input.start()
     t0 = time.perf_counter()
     try:
-        code = machine.run(max_insns=args.max_insns)
+        code = _run_dashboard(machine, server, args.max_insns) if ui else machine.run(max_insns=args.max_insns)
     except KeyboardInterrupt:
         machine.console.flush()
         print("tuiemu: interrupted", file=sys.stderr)
-        code = 130
+        code = EXIT_QUIT
     except Exception as e:  # an emulator bug: say so in one line unless asked for more
         machine.console.flush()
         print(f"tuiemu: internal error: {type(e).__name__}: {e}", file=sys.stderr)
@@ -114,13 +165,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     wall = time.perf_counter() - t0
     if server is not None:
         server.notify_exit(code)
+    err = machine.console.error
+    if isinstance(err, BrokenPipeError):  # the reader hung up (`| head`): end quietly, as head expects
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    elif err is not None:
+        print(f"tuiemu: cannot write the guest's output: {err.strerror or err}", file=sys.stderr)
     if tracer is not None:
         n = tracer.write(args.trace)
         print(f"tuiemu: wrote {n} trace events to {args.trace}", file=sys.stderr)
     if machine.stop_message:
         print(f"tuiemu: {machine.stop_message}", file=sys.stderr)
     if code is None:
-        print(f"tuiemu: stopped after {machine.scheduler.total_insns()} instructions (--max-insns)",
+        print(f"tuiemu: stopped after {machine.total_insns()} instructions (--max-insns)",
               file=sys.stderr)
         code = EXIT_MAX_INSNS
     if args.stats:
@@ -128,5 +184,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     return code
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _run_dashboard(machine: Machine, server: Any, max_insns: Optional[int]) -> Optional[int]:
+    """Run the machine in the background under the dashboard; afterwards the guest's console
+    output goes to stdout, so nothing it printed is lost."""
+    from .ui.app import Dashboard
+
+    thread = machine.start(max_insns=max_insns)
+    code = Dashboard(machine, server).run()
+    if not machine.finished:  # the dashboard closed some other way: end the run as quit would
+        machine.exit(EXIT_QUIT)
+        code = EXIT_QUIT
+    thread.join(5.0)
+    out, _ = machine.console.read_since(0)
+    if out:
+        sys.stdout.buffer.write(out)
+        sys.stdout.flush()
+    if code is None:
+        return EXIT_QUIT if machine.exit_code is None else machine.exit_code
+    return None if code == EXIT_MAX_INSNS else code

@@ -6,8 +6,10 @@ write registers and memory, read counters and events.
 """
 from __future__ import annotations
 
+import heapq
 import sys
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from .core import cp15
@@ -15,79 +17,126 @@ from .core.clock import GuestClock
 from .core.events import EventBus
 from .core.exceptions import GuestAbort, vector_address
 from .core.runcontrol import RunControl
+from .core.runstate import RunState
 from .core.safework import SafeWork
 from .core.scheduler import Scheduler
-from .core.vcpu import OFF, RUNNING, VCPU
+from .core.snapshot import LockView, RegisterView, Snapshot, TBInfo, VCPUView, registers_of
+from .core.state import TBF_PRIV, TBF_THUMB, CPUState
+from .core.vcpu import VCPU
+from .core.watchpoints import Watchpoints
 from .devices.console import Console
 from .devices.generic_timer import GenericTimer
 from .devices.gic import GICv2
+from .devices.gic_regs import CPU_SIZE as GICC_SIZE
+from .devices.gic_regs import DIST_SIZE as GICD_SIZE
+from .devices.host_input import HostInput
 from .devices.pl011 import PL011
 from .devices.psci import PSCI
 from .devices.semihosting import Semihosting
+from .devices.virt_map import map_peripherals
+from .exitcodes import EXIT_ASLEEP, EXIT_OUTPUT, EXIT_PIPE, EXIT_UNHANDLED
 from .loader import Image, LoadError, load_elf
 from .mmu.address_space import AddressSpace, HostMemory, MMIORegion
 from .mmu.codepages import CAUSE_DMA, CodePages
 from .mmu.exclusive import ExclusiveMonitor
-from .mmu.pagetable import EXEC, READ, WRITE
+from .mmu.maintenance import Maintenance
+from .mmu.pagetable import EXEC, READ
+from .mmu.peek import peek
 from .mmu.tlb import SoftTLB
 from .translate.engine import Engine
-from .translate.tbcache import TBCache
+from .translate.tbcache import TB, TBCache
 from .translate.translator import MAX_INSNS, Translator
 
 RAM_BASE = 0x40000000
 FLASH_BASE, FLASH_SIZE = 0x00000000, 0x08000000
 GICD_BASE, GICC_BASE = 0x08000000, 0x08010000
 UART_BASE, UART_IRQ = 0x09000000, 33  # SPI 1
-EXIT_UNHANDLED = 3
+
+
+def _execs(tb: TB) -> int:
+    return tb.execs
 
 
 class Machine:
+    """The board. ``__init__`` is the composition root: every part receives its collaborators
+    here, and no part reaches into another to connect itself."""
+
     def __init__(self, ncpus: int = 1, ram_size: int = 128 << 20, threads: str = "multi",
                  interp: bool = False, console: Optional[Console] = None, quantum: int = 4096,
                  cmdline: str = "") -> None:
         if not 1 <= ncpus <= 8:
             raise ValueError("-smp must be between 1 and 8")
         self.ncpus = ncpus
-        self.events = EventBus()
-        self.console = console if console is not None else Console(sys.stdout.buffer)
-        self.space = AddressSpace()
-        self.ram = HostMemory("ram", RAM_BASE, ram_size)
-        self.space.add(self.ram)
-        self.space.ram = self.ram
-        self.flash = HostMemory("flash", FLASH_BASE, FLASH_SIZE, readonly=True)
-        self.space.add(self.flash)
-        self.code = CodePages(RAM_BASE)
-        self.cache = TBCache(self.code, self.events)
-        self.space.on_write.append(lambda pa, n: self.code.notify_write(pa, n, CAUSE_DMA))
-        self.exclusive = ExclusiveMonitor()
-        self.vcpus: List[VCPU] = []
-        for i in range(ncpus):
-            v = VCPU(i, self)
-            v.tlb = SoftTLB(v.state, self.space, self.code)
-            v.fast = v.tlb.fast
-            v.exclusive = self.exclusive
-            self.cache.jump_caches.append(v.jump_cache)
-            self.vcpus.append(v)
         self.threads = threads
         self.interp = interp
+        self.events = EventBus()
+        if console is None:
+            console = Console(sys.stdout.buffer if sys.stdout is not None else None)
+        self.console = console
+        # the host stream broke: a closed pipe ends the run quietly, anything else with a message
+        console.on_error = lambda e: self.exit(EXIT_PIPE if isinstance(e, BrokenPipeError) else EXIT_OUTPUT)
+
+        # memory
+        self.ram = HostMemory("ram", RAM_BASE, ram_size)
+        self.flash = HostMemory("flash", FLASH_BASE, FLASH_SIZE, readonly=True)
+        self.space = AddressSpace(self.ram)
+        self.space.add(self.flash)
+        self.code = CodePages(RAM_BASE)
+        self.exclusive = ExclusiveMonitor()
+        self.watchpoints = Watchpoints()
+
+        # vCPUs: in single-thread mode one thread serves them all, so they share one wake condition
+        shared_wake = threading.Condition(threading.Lock()) if threads == "single" else None
+        self.vcpus: List[VCPU] = []
+        for i in range(ncpus):
+            state = CPUState(i)
+            tlb = SoftTLB(state, self.space, self.code, self.watchpoints)
+            self.code.track_write_maps(*tlb.wmap)
+            wake = shared_wake or threading.Condition(threading.Lock())
+            self.vcpus.append(VCPU(state, self, tlb, self.exclusive, wake))
+        self.safe = SafeWork(self.vcpus, self.events, serial=threads == "single" or ncpus == 1)
+
+        # translation
+        self.cache = TBCache(self.code, self.events, [v.jump_cache for v in self.vcpus])
+        self.code.invalidate_hook = self.cache.invalidate_code
+        self.space.on_write.append(lambda pa, n: self.code.notify_write(pa, n, CAUSE_DMA))
         self.translator = Translator(self.space, self.code, max_insns=1 if interp else MAX_INSNS)
         self.engine = Engine(self.translator, self.cache, chain=not interp, request_flush=self._request_flush)
-        self.safe = SafeWork(self.vcpus, self.events)
-        self.clock = GuestClock(threads == "single", self._total_insns)
+        self.maintenance = Maintenance(self.vcpus, self.safe, self.events,
+                                       lambda ppns, who: self.cache.revalidate(self.space.read_bytes, ppns, who))
+
+        # devices
+        self.clock = GuestClock(threads == "single", self.total_insns)
         self.gic = GICv2(self.vcpus, self.events, self.space.io_lock)
         self.timer = GenericTimer(self.vcpus, self.clock, self.gic)
-        self.uart = PL011(self.console, irq=lambda level: self.gic.set_irq(UART_IRQ, level))
-        self.space.add(MMIORegion("gicd", GICD_BASE, 0x10000, self.gic.distributor))
-        self.space.add(MMIORegion("gicc", GICC_BASE, 0x10000, self.gic.cpu_interface))
+        self.uart = PL011(self.console, irq=lambda level: self.gic.set_irq(UART_IRQ, level), lock=self.space.io_lock,
+                          on_first_access=lambda: self.host_input.uart_touched())
+        # stdin for the UART or semihosting console reads, whichever the guest uses first (cli starts the pump)
+        self.host_input = HostInput(sys.stdin.buffer if sys.stdin is not None else None, self.uart.feed,
+                                    on_quit=lambda: self.exit(0))
+        self.space.add(MMIORegion("gicd", GICD_BASE, GICD_SIZE, self.gic.distributor))
+        self.space.add(MMIORegion("gicc", GICC_BASE, GICC_SIZE, self.gic.cpu_interface))
         self.space.add(MMIORegion("uart", UART_BASE, 0x1000, self.uart))
+        self.peripherals = map_peripherals(self.space, self.gic, ncpus, ram_size, deterministic=threads == "single")
         self.semihosting = Semihosting(self.console, self.exit, self._heapinfo, cmdline=cmdline,
-                                       stdin=sys.stdin.buffer if sys.stdin is not None else None)
-        self.psci = PSCI(self.vcpus, self._cpu_on, self._cpu_off, lambda: self.exit(0), self._system_reset)
+                                       stdin=self.host_input)
+        self.psci = PSCI(self.vcpus, system_off=lambda: self.exit(0), system_reset=self._system_reset)
+        self.sysregs = cp15.SysregHooks(
+            tlb_maintenance=self.maintenance.tlb, cache_maintenance=self.maintenance.cache,
+            translate_address=self.maintenance.translate_address, timer_read=self.timer.read,
+            timer_write=self.timer.write, pending_interrupts=self._pending_interrupts,
+            context_changed=self._context_changed)
+
+        # running
+        self.interactive = False  # a debugger or the dashboard may act: an idle guest is not over
         self.scheduler = Scheduler(self.vcpus, self.engine.execute, self.safe, self.clock, threads=threads,
                                    quantum=quantum, next_deadline=self.timer.next_deadline,
-                                   update_timers=self.timer.update)
+                                   update_timers=self.timer.update,
+                                   may_wake=lambda: self.interactive or self.host_input.can_deliver())
         self.timer.on_change = self.scheduler.timers_changed
-        self.runctl = RunControl(self)
+        self.runctl = RunControl(self.vcpus, self.safe, self.events, self.translator.breakpoints,
+                                 self.watchpoints, step_one=self.engine.step,
+                                 retranslate=lambda addr: self.cache.invalidate_virtual(addr, "breakpoint"))
         self.image: Optional[Image] = None
         self.exit_code: Optional[int] = None
         self.stop_message: Optional[str] = None
@@ -116,7 +165,7 @@ class Machine:
             v.state.reset(0)
             v.tlb.flush_all()
             v.jump_cache.clear()
-            v.set_run_state(OFF)
+            v.set_run_state(RunState.OFF)
         self.vcpus[0].power_on(self.image.entry)
 
     # ---- running ----------------------------------------------------------------
@@ -126,6 +175,10 @@ class Machine:
         self.scheduler.finished.clear()
         self.scheduler.run()
         self.console.flush()
+        asleep = self.scheduler.asleep_forever
+        if asleep is not None and self.exit_code is None:
+            self.stop_message = f"every vCPU sleeps and nothing can wake one ({asleep})"
+            self.exit(EXIT_ASLEEP)
         return self.exit_code
 
     def start(self, max_insns: Optional[int] = None) -> threading.Thread:
@@ -140,8 +193,23 @@ class Machine:
             self.events.emit("exit", None, code=code)
         self.scheduler.stop()
 
-    def _total_insns(self) -> int:
+    @property
+    def finished(self) -> bool:
+        """The run is over (the guest exited, --max-insns was reached, or it was stopped)."""
+        return self.scheduler.finished.is_set()
+
+    def total_insns(self) -> int:
         return sum(v.counters.insns for v in self.vcpus)
+
+    def _request_flush(self, vcpu: VCPU, cause: str = "cache full") -> None:
+        """The TB cache is full: flush it all, with every other vCPU out of translated code."""
+        self.safe.run(lambda: self.cache.flush(cause, vcpu.index), "tb flush", requester=vcpu)
+
+    def tb_flush(self, cause: str) -> int:
+        """Drop every translated block now (debugger and dashboard; waits for the world to stop)."""
+        dropped: List[int] = []
+        self.safe.run(lambda: dropped.append(self.cache.flush(cause)), "tb flush")
+        return dropped[0]
 
     # ---- Platform (called by vCPUs) --------------------------------------------
     def semihost(self, vcpu: VCPU) -> None:
@@ -151,10 +219,13 @@ class Machine:
         return imm == 0 and self.psci.call(vcpu)
 
     def sysreg_read(self, vcpu: VCPU, key: tuple) -> Optional[int]:
-        return cp15.read(vcpu.state, key, self, vcpu)
+        return cp15.read(vcpu.state, key, self.sysregs, vcpu)
 
     def sysreg_write(self, vcpu: VCPU, key: tuple, value: int) -> bool:
-        return cp15.write(vcpu.state, key, value, self, vcpu, on_context=lambda: self._context_changed(vcpu))
+        return cp15.write(vcpu.state, key, value, self.sysregs, vcpu)
+
+    def debug_stop(self, vcpu: VCPU, reason: Dict[str, Any]) -> None:
+        self.runctl.on_stop(vcpu, reason)
 
     def unhandled_exception(self, vcpu: VCPU, kind: int, pc: int, detail: str) -> bool:
         """Stop the run (exit status 3) when the guest has no vector table to take the exception to."""
@@ -169,7 +240,7 @@ class Machine:
         self.stop_message = f"{vcpu.name}: {detail} (no exception vector at {vector:#010x})"
         self.exit(EXIT_UNHANDLED)
         vcpu.exit_request = True
-        vcpu.set_run_state(OFF)
+        vcpu.set_run_state(RunState.OFF)
         return True
 
     def _flash_loaded(self) -> bool:
@@ -184,14 +255,14 @@ class Machine:
             if v is not vcpu:
                 v.kick()
 
-    # ---- PSCI --------------------------------------------------------------------
-    def _cpu_on(self, target: VCPU, entry: int, context: int) -> None:
-        target.run_on_cpu(lambda v: v.power_on(entry, context))
-        target.set_run_state(RUNNING)
+    @staticmethod
+    def _pending_interrupts(vcpu: VCPU) -> int:
+        return (0x80 if vcpu.irq_line else 0) | (0x40 if vcpu.fiq_line else 0)
 
-    def _cpu_off(self, vcpu: VCPU) -> None:
-        vcpu.set_run_state(OFF)
-        vcpu.exit_request = True
+    @staticmethod
+    def _context_changed(vcpu: VCPU) -> None:
+        vcpu.tlb.flush_all()
+        vcpu.jump_cache.clear()
 
     def _system_reset(self) -> None:
         if self.image is not None:
@@ -206,75 +277,6 @@ class Machine:
         end = self.image.end if self.image is not None else RAM_BASE
         top = RAM_BASE + self.ram.size
         return (end, top, top, end)
-
-    # ---- SysregHooks ---------------------------------------------------------------
-    def tlb_maintenance(self, vcpu: VCPU, op: str, value: int) -> None:
-        broadcast = op.endswith("IS")
-        local = op[:-2] if broadcast else op
-        kind = {"TLBIALL": "all", "TLBIASID": "asid"}.get(local, "page")
-
-        def flush(v: VCPU) -> int:
-            n = v.tlb.flush_all() if kind != "page" else v.tlb.flush_page(value)
-            v.jump_cache.clear()
-            return n
-
-        targets = self.vcpus if broadcast else [vcpu]
-
-        def work() -> None:
-            dropped = sum(flush(v) for v in targets)
-            self.events.emit("tlb_flush", vcpu.index, op=op, kind=kind, va=value, broadcast=broadcast,
-                             targets=[v.index for v in targets], dropped=dropped)
-        self._stop_the_world(vcpu, work, op, needed=broadcast)
-
-    def _stop_the_world(self, vcpu: VCPU, work: Any, what: str, needed: bool = True) -> None:
-        """Run ``work`` with every other vCPU halted at a safe point, before ``vcpu`` goes on.
-
-        Called from a helper inside translated code, so the requester only queues the work for
-        itself: the block ends at this instruction and the work runs before the next one."""
-        if not needed or self.threads == "single" or self.ncpus == 1:
-            work()
-            return
-        vcpu.work.append(lambda v: self.safe.run_safe(v, work, what))
-        vcpu.exit_request = True
-
-    def cache_maintenance(self, vcpu: VCPU, op: str, value: int) -> None:
-        """IC invalidation: stores to code are caught as they land, so only code changed by a store
-        that raced with its translation can be stale; compare TBs with the bytes they came from."""
-        if op in ("ICIALLU", "ICIALLUIS"):
-            self.cache.revalidate(self.space.read_bytes, who=vcpu.index)
-        elif op == "ICIMVAU":
-            try:
-                ppn = vcpu.tlb.translate(value, READ, 1) >> 12
-            except GuestAbort:  # nothing mapped there: no code to invalidate
-                return
-            self.cache.revalidate(self.space.read_bytes, [ppn], who=vcpu.index)
-
-    def _request_flush(self, vcpu: VCPU, cause: str = "cache full") -> None:
-        """A full TB flush; it needs every other vCPU out of translated code."""
-        self._stop_the_world(vcpu, lambda: self.cache.flush(cause, vcpu.index), "tb flush")
-
-    def timer_read(self, vcpu: VCPU, reg: str) -> Optional[int]:
-        return self.timer.read(vcpu, reg)
-
-    def timer_write(self, vcpu: VCPU, reg: str, value: int) -> bool:
-        return self.timer.write(vcpu, reg, value)
-
-    def pending_interrupts(self, vcpu: VCPU) -> int:
-        return (0x80 if vcpu.irq_line else 0) | (0x40 if vcpu.fiq_line else 0)
-
-    def translate_address(self, vcpu: VCPU, op: str, va: int) -> int:
-        """ATS1C{P,U}{R,W}: PAR gets the physical address or the fault status."""
-        priv = 1 if op in ("ATS1CPR", "ATS1CPW") else 0
-        access = WRITE if op.endswith("W") else READ
-        try:
-            pa = vcpu.tlb.translate(va, access, priv)
-        except GuestAbort as e:
-            return ((e.fsr & 0xF) << 1) | ((e.fsr >> 10 & 1) << 5) | 1
-        return pa & ~0xFFF
-
-    def _context_changed(self, vcpu: VCPU) -> None:
-        vcpu.tlb.flush_all()
-        vcpu.jump_cache.clear()
 
     # ---- inspection API (debugger, dashboard, tests) ---------------------------------
     def read_memory(self, addr: int, length: int, vcpu: Optional[VCPU] = None, physical: bool = False) -> bytes:
@@ -295,11 +297,20 @@ class Machine:
             addr = (addr + n) & 0xFFFFFFFF
             pos += n
 
+    def send_input(self, data: bytes) -> None:
+        """Host input for the guest's UART (the dashboard's console, the terminal)."""
+        self.uart.feed(data)
+
+    def peek(self, addr: int, length: int, index: int = 0, physical: bool = False) -> bytes:
+        """Memory as vCPU ``index`` sees it, for viewers on any thread: no TLB fill, no MMIO access
+        (raises GuestAbort when unmapped, BusError outside RAM and flash)."""
+        return peek(self.space, self.vcpus[index].state, addr, length, physical)
+
     def counters(self) -> Dict[str, Any]:
         return {
             "vcpus": [dict(v.counters.as_dict(), state=v.run_state, pc=v.R[15]) for v in self.vcpus],
             "tb": self.cache.snapshot(),
-            "tlb": [{k: getattr(v.tlb.counters, k) for k in v.tlb.counters.__slots__} for v in self.vcpus],
+            "tlb": [v.tlb.counters.as_dict() for v in self.vcpus],
             "locks": {lk.name: lk.totals() for lk in self.locks()},
             "safe_work": {"count": self.safe.count, "stopped_ns": self.safe.total_stop_ns},
         }
@@ -307,3 +318,44 @@ class Machine:
     def locks(self) -> list:
         return [self.cache.lock, self.space.io_lock, self.safe.lock, self.exclusive.lock]
 
+    # ---- views for consumers (dashboard, --stats, monitor commands) -------------------
+    def snapshot(self) -> Snapshot:
+        """Everything the dashboard polls, copied without taking an engine lock."""
+        vcpus = tuple(VCPUView(v.index, v.name, v.run_state, self.runctl.held(v),
+                               dict(v.stop_reason) if v.debug_stop and v.stop_reason else None,
+                               v.R[15], v.state.get_cpsr(), v.counters.as_dict(), v.tlb.counters.as_dict(),
+                               len(v.tlb.entries)) for v in self.vcpus)
+        locks = tuple(LockView(lk.name, lk.totals(), {k: st.as_dict() for k, st in list(lk.per_thread.items())},
+                               lk.holder, tuple(sorted(lk.waiters))) for lk in self.locks())
+        return Snapshot(time.perf_counter_ns(), self.clock.ticks(), vcpus, locks, self.cache.snapshot(),
+                        dict(self.cache.dropped_by_cause), {"count": self.safe.count,
+                                                            "stopped_ns": self.safe.total_stop_ns},
+                        self.events.seq, self.finished, self.exit_code)
+
+    def registers(self, index: int) -> RegisterView:
+        return registers_of(self.vcpus[index])
+
+    def hot_tbs(self, n: int = 50) -> List[TBInfo]:
+        """The ``n`` most executed live blocks, hottest first."""
+        return [self._tb_info(tb) for tb in heapq.nlargest(n, list(self.cache.map.values()), key=_execs)]
+
+    def tb_at(self, index: int) -> Optional[TBInfo]:
+        """The block vCPU ``index`` is about to run (or is running), if it has been translated."""
+        v = self.vcpus[index]
+        tb = v.jump_cache.get((v.state.tb_flags << 32) | v.R[15])
+        if tb is None:
+            pc = v.R[15]
+            tb = next((t for t in list(self.cache.map.values()) if t.pc <= pc < t.pc + max(t.size, 1)), None)
+        return None if tb is None else self._tb_info(tb)
+
+    def tb_info(self, pc: int, flags: int) -> Optional[TBInfo]:
+        """The live block starting at virtual ``pc`` with TB ``flags`` (a chain link's target)."""
+        tb = next((t for t in list(self.cache.map.values()) if t.pc == pc and t.flags == flags), None)
+        return None if tb is None else self._tb_info(tb)
+
+    @staticmethod
+    def _tb_info(tb: TB) -> TBInfo:
+        return TBInfo(tb.pc, tb.ppc, tb.flags, bool(tb.flags & TBF_THUMB), bool(tb.flags & TBF_PRIV), tb.ninsns,
+                      tb.size, tuple(tb.insn_pcs), tb.code_bytes, tb.source, tuple(tb.exits),
+                      tuple(None if t is None else t.pc for t in list(tb.links)),
+                      tuple(src.pc for src, _ in list(tb.incoming)), tb.pages, tb.execs, tb.valid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Dict
 
 from tuiemu.devices.console import Console
 from tuiemu.machine import Machine
@@ -42,12 +43,20 @@ def test_racing_translation_publishes_one_tb_per_block(tmp_path: Path) -> None:
     m = Machine(ncpus=4, threads="multi", console=Console(out=None))
     m.load_elf(str(write_program(tmp_path / "race.elf", counting_loop(20000))))
     translate = m.translator.translate
+    translating: Dict[tuple, int] = {}  # (pc, flags) -> how many vCPUs have translated that block
+    arrived = threading.Condition()
 
-    def slow_translate(*args, **kwargs):  # widen the window so the vCPUs really race
-        tb = translate(*args, **kwargs)
-        time.sleep(0.02)
+    def racing_translate(x, pc, flags, *args, **kwargs):
+        """Hold each fresh TB back until a second vCPU has translated the same block as well, so
+        that both publish it: the vCPUs race for every block however late their threads start
+        (the timeout only keeps a broken engine from hanging the test)."""
+        tb = translate(x, pc, flags, *args, **kwargs)
+        with arrived:
+            translating[pc, flags] = translating.get((pc, flags), 0) + 1
+            arrived.notify_all()
+            arrived.wait_for(lambda: translating[pc, flags] >= 2, timeout=10)
         return tb
-    m.translator.translate = slow_translate
+    m.translator.translate = racing_translate
     power_on_all(m)
     m.start()
     try:
@@ -98,8 +107,8 @@ def test_safe_work_stress_with_sleepers(tmp_path: Path) -> None:
         rounds = 60
         for i in range(rounds):
             for v in m.vcpus[:2]:
-                v.run_on_cpu(lambda v, i=i: m.safe.run_safe(v, lambda: work(f"vcpu{v.index}"), "stress"))
-        outside = [threading.Thread(target=lambda: [m.safe.run_safe(None, lambda: work("ext"), "stress")
+                v.run_on_cpu(lambda v, i=i: m.safe.run(lambda: work(f"vcpu{v.index}"), "stress", requester=v))
+        outside = [threading.Thread(target=lambda: [m.safe.run(lambda: work("ext"), "stress")
                                                     for _ in range(rounds)]) for _ in range(2)]
         for t in outside:
             t.start()

@@ -347,3 +347,16 @@ def test_non_stop_reply_leaves_the_general_thread_alone(client: RawClient) -> No
     assert c.request(b"vStopped") == b"OK"
     assert c.request(b"qC") == b"QC1"
     assert c.request(b"Hg3") == b"OK" and registers(c.request(b"g"))[15] == 0x40000050
+
+
+def test_breakpoint_at_an_odd_address_never_hits_arm_code(client: RawClient) -> None:
+    """Z0 takes the address as given, as QEMU does: bump+1 (a Thumb bit on ARM code) matches no
+    instruction, so the guest runs on until interrupted; bump itself stops."""
+    c = client
+    assert c.request(b"Z0,%x,4" % (BUMP + 1)) == b"OK"
+    reply = run_for(c, 0.5)
+    assert reply.startswith(b"T02"), reply
+    assert c.request(b"z0,%x,4" % (BUMP + 1)) == b"OK"
+    assert c.request(b"Z0,%x,4" % BUMP) == b"OK"
+    reply = c.request(b"vCont;c", timeout=30)
+    assert reply.startswith(b"T05") and registers(c.request(b"g"))[15] == BUMP

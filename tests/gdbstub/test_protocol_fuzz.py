@@ -10,6 +10,8 @@ import pytest
 from .gdbmi import Gdb, need_gdb
 from .rsp import SMP_DEBUG, Emulator, RawClient, escape, frame
 
+pytestmark = pytest.mark.slow  # fuzzing: a few thousand packets per test
+
 MALFORMED = [
     b"m", b"mzz,4", b"m1,", b"m,4", b"m-1,4", b"M1,2:zz", b"M40001000,4", b"M40001000,4:0102",
     b"X40001000", b"X40001000,8:abc", b"Xzz,1:a", b"G12", b"Gzz", b"P", b"Pzz=1", b"P1=zz", b"P1=0102",

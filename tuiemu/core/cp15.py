@@ -3,23 +3,29 @@
 Keys are (coproc, opc1, CRn, CRm, opc2) for MRC/MCR and (coproc, opc1, CRm)
 for the 64-bit MRRC/MCRR. Plain registers are state attributes; operations
 with side effects (cache and TLB maintenance, the generic timer) go to the
-``SysregHooks`` the machine provides. Values follow QEMU's cortex-a15 on virt
-(no Security or Virtualization Extensions visible).
+``SysregHooks`` the machine wires up (callables of the parts that own them).
+Values follow QEMU's cortex-a15 on virt (no Security or Virtualization
+Extensions visible).
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, NamedTuple, Optional, Protocol, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 from .state import MODE_USR, CPUState
 
 
-class SysregHooks(Protocol):
-    def tlb_maintenance(self, vcpu: object, op: str, value: int) -> None: ...
-    def cache_maintenance(self, vcpu: object, op: str, value: int) -> None: ...
-    def timer_read(self, vcpu: object, reg: str) -> Optional[int]: ...
-    def timer_write(self, vcpu: object, reg: str, value: int) -> bool: ...
-    def pending_interrupts(self, vcpu: object) -> int: ...
-    def translate_address(self, vcpu: object, op: str, va: int) -> int: ...
+@dataclass(frozen=True)
+class SysregHooks:
+    """Side effects of system register accesses, each taking the accessing vCPU first."""
+
+    tlb_maintenance: Callable[[Any, str, int], None]      # TLBI* (mmu.maintenance)
+    cache_maintenance: Callable[[Any, str, int], None]    # IC*/BP*/DC* (mmu.maintenance)
+    translate_address: Callable[[Any, str, int], int]     # ATS1C* -> PAR value (mmu.maintenance)
+    timer_read: Callable[[Any, str], Optional[int]]       # generic timer (devices.generic_timer)
+    timer_write: Callable[[Any, str, int], bool]
+    pending_interrupts: Callable[[Any], int]              # ISR: bit 7 IRQ, bit 6 FIQ
+    context_changed: Callable[[Any], None]                # MMU enable or translation regime changed
 
 
 class Reg(NamedTuple):
@@ -125,7 +131,7 @@ def _allowed(reg_user: str, priv: bool, write: bool) -> bool:
     return priv or (reg_user == "rw" or (reg_user == "r" and not write))
 
 
-def read(s: CPUState, key: tuple, hooks: SysregHooks, vcpu: object) -> Optional[int]:
+def read(s: CPUState, key: tuple, hooks: SysregHooks, vcpu: Any) -> Optional[int]:
     """The value of a register, or None when the access is UNDEFINED."""
     priv = (s.cpsr_ctl & 0x1F) != MODE_USR
     if len(key) == 5 and key[0] == 15 and key[1] == 0 and key[2] == 0 and (key[3], key[4]) != (0, 0):
@@ -150,8 +156,7 @@ def read(s: CPUState, key: tuple, hooks: SysregHooks, vcpu: object) -> Optional[
     return None
 
 
-def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: object,
-          on_context: Optional[Callable[[], None]] = None) -> bool:
+def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: Any) -> bool:
     """Perform the write; False when the access is UNDEFINED."""
     priv = (s.cpsr_ctl & 0x1F) != MODE_USR
     maint = _MAINT.get(key)
@@ -177,7 +182,6 @@ def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: object,
         old = getattr(s, reg.attr)
         setattr(s, reg.attr, (old & ~reg.wmask) | (value & reg.wmask))
         if reg.attr == "sctlr" and (old ^ value) & 1 or reg.op == "context":
-            if on_context is not None:
-                on_context()
+            hooks.context_changed(vcpu)
     return True
 

@@ -18,21 +18,27 @@ Lock order (a thread holding one may only take those to its right):
 """
 from __future__ import annotations
 
+import collections
 import threading
 import time
-from typing import Callable, Dict, Optional
+from dataclasses import asdict, dataclass
+from typing import Deque, Dict, Optional, Set, Tuple
 
 _now = time.perf_counter_ns
 
+Span = Tuple[str, int, int, int]  # (thread, acquire start ns, wait ns, hold ns)
 
+
+@dataclass
 class LockStats:
-    __slots__ = ("acquired", "contended", "wait_ns", "max_wait_ns", "hold_ns")
-
-    def __init__(self) -> None:
-        self.acquired = self.contended = self.wait_ns = self.max_wait_ns = self.hold_ns = 0
+    acquired: int = 0
+    contended: int = 0
+    wait_ns: int = 0
+    max_wait_ns: int = 0
+    hold_ns: int = 0
 
     def as_dict(self) -> Dict[str, int]:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return asdict(self)
 
 
 def _thread_key() -> str:
@@ -49,8 +55,17 @@ class InstrumentedLock:
         self._since = 0
         self._wait = 0
         self.per_thread: Dict[str, LockStats] = {}
-        # (name, thread, acquire start ns, wait ns, hold ns) per outermost hold, when tracing
-        self.tracer: Optional[Callable[[str, str, int, int, int], None]] = None
+        # Who holds it and who waits, right now (for the dashboard; read without the lock, so a
+        # reader may see a value one update old). Set operations are atomic, a counter would not be.
+        self.holder: Optional[str] = None
+        self.waiters: Set[str] = set()
+        # When tracing: one Span per outermost hold, appended after the release (a deque append is
+        # atomic, so the holder never waits on the reader).
+        self.spans: Optional[Deque[Span]] = None
+
+    def record_spans(self, limit: int = 1 << 16) -> Deque[Span]:
+        self.spans = collections.deque(maxlen=limit)
+        return self.spans
 
     def acquire(self) -> None:
         lock = self._lock
@@ -59,16 +74,21 @@ class InstrumentedLock:
             contended = False
         else:
             t0 = _now()
+            me = _thread_key()
+            self.waiters.add(me)
             lock.acquire()
+            self.waiters.discard(me)
             wait = _now() - t0
             contended = True
         self._depth += 1
         if self._depth == 1:
             self._since = _now()
             self._wait = wait
-            st = self.per_thread.get(_thread_key())
+            key = _thread_key()
+            self.holder = key
+            st = self.per_thread.get(key)
             if st is None:
-                st = self.per_thread.setdefault(_thread_key(), LockStats())
+                st = self.per_thread.setdefault(key, LockStats())
             st.acquired += 1
             if contended:
                 st.contended += 1
@@ -78,15 +98,20 @@ class InstrumentedLock:
 
     def release(self) -> None:
         self._depth -= 1
-        if self._depth == 0:
-            key = _thread_key()
-            hold = _now() - self._since
-            st = self.per_thread.get(key)
-            if st is not None:
-                st.hold_ns += hold
-            if self.tracer is not None:
-                self.tracer(self.name, key, self._since - self._wait, self._wait, hold)
+        if self._depth:
+            self._lock.release()
+            return
+        key = _thread_key()
+        since, wait = self._since, self._wait
+        hold = _now() - since
+        st = self.per_thread.get(key)
+        if st is not None:
+            st.hold_ns += hold
+        self.holder = None
         self._lock.release()
+        spans = self.spans
+        if spans is not None:
+            spans.append((key, since - wait, wait, hold))
 
     __enter__ = acquire
 

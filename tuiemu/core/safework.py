@@ -1,7 +1,7 @@
 """Stop-the-world ("exclusive") work: run a function while no vCPU is inside translated code.
 
 A vCPU brackets every stretch of translated execution with ``exec_start`` and
-``exec_end``. ``run_safe`` marks work pending, kicks every vCPU out of
+``exec_end``. ``run`` marks work pending, kicks every vCPU out of
 translated code, waits until none is inside, runs the function and lets them
 go. A vCPU that is asleep (WFI, powered off, stopped by the debugger) is not
 inside, so it never holds the world up; a sleeper that wakes during the work
@@ -21,15 +21,23 @@ from .locks import InstrumentedLock
 
 
 class SafeWork:
-    def __init__(self, vcpus: Iterable[Any], events: EventBus) -> None:
+    """``serial``: one host thread runs every vCPU (single-thread mode, or one vCPU), so a vCPU
+    asking from inside translated code is the only one that could be inside."""
+
+    def __init__(self, vcpus: Iterable[Any], events: EventBus, serial: bool) -> None:
         self.vcpus = list(vcpus)
         self.events = events
+        self.serial = serial
         self.lock = InstrumentedLock("safe-work")
         self.cond = threading.Condition(self.lock._lock)
         self.running: Set[int] = set()
         self.pending = False
         self.count = 0
         self.total_stop_ns = 0
+
+    def inside(self, v: Any) -> bool:
+        """Is ``v`` executing translated code (or a step) right now?"""
+        return v.index in self.running
 
     def exec_start(self, v: Any) -> None:
         with self.lock:
@@ -43,7 +51,20 @@ class SafeWork:
             if self.pending:
                 self.cond.notify_all()
 
-    def run_safe(self, requester: Optional[Any], fn: Callable[[], Any], what: str = "") -> Any:
+    def run(self, fn: Callable[[], Any], what: str, requester: Optional[Any] = None) -> None:
+        """The one way to stop the world. ``requester``: the vCPU asking from inside translated
+        code (a helper of the instruction that needs it): the work is queued for its next block
+        boundary, where its block ends, and runs before its next instruction. Without a requester
+        (debugger, dashboard, outside translated code) it runs now and returns when done."""
+        if requester is None:
+            self._stop_and_run(None, fn, what)
+        elif self.serial:
+            fn()
+        else:
+            requester.work.append(lambda v: self._stop_and_run(v, fn, what))
+            requester.exit_request = True
+
+    def _stop_and_run(self, requester: Optional[Any], fn: Callable[[], Any], what: str) -> None:
         who = requester.index if requester is not None else -1
         t0 = time.perf_counter_ns()
         with self.lock:
@@ -60,7 +81,7 @@ class SafeWork:
                 self.cond.wait(0.01)
         t1 = time.perf_counter_ns()
         try:
-            return fn()
+            fn()
         finally:
             t2 = time.perf_counter_ns()
             with self.lock:

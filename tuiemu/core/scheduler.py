@@ -13,9 +13,12 @@ import time
 from typing import Callable, List, Optional
 
 from .clock import GuestClock
+from .runstate import RunState
 from .safework import SafeWork
 from .state import PSR_F, PSR_I
-from .vcpu import RUNNING, VCPU, WFE, WFI
+from .vcpu import VCPU
+
+RUNNING, WFI, WFE = RunState.RUNNING, RunState.WFI, RunState.WFE
 
 # Multi-thread mode: instructions per stretch of translated code between counter updates, the
 # pause after a YIELD, and the interpreter's thread switch interval (CPython's GIL), which bounds
@@ -25,11 +28,48 @@ YIELD_SLEEP = 20e-6
 SWITCH_INTERVAL = 0.0005
 
 
+class InsnBudget:
+    """``--max-insns`` shared by vCPU threads: a vCPU takes its share before each stretch of
+    translated code and returns what it did not use, so the run ends within one block per vCPU of
+    the limit (whole blocks run; a block is at most 48 instructions, a self-looping one a few
+    hundred iterations)."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.out = 0  # taken and not settled yet
+        self._lock = threading.Lock()
+
+    def take(self, want: int) -> int:
+        with self._lock:
+            n = max(0, min(want, self.left))
+            self.left -= n
+            self.out += n
+            return n
+
+    def settle(self, taken: int, used: int) -> None:
+        with self._lock:
+            self.left += taken - used
+            self.out -= taken
+
+    def spent(self) -> bool:
+        """Nothing left and nobody still running on a share (which may hand some back)."""
+        with self._lock:
+            return self.left <= 0 and self.out == 0
+
+
 class Scheduler:
+    """In single mode every vCPU must share one wake condition (the machine builds them so):
+    any kick has to wake the one thread that serves them all.
+
+    ``may_wake`` says whether anything outside the guest could still wake a vCPU (a debugger,
+    the dashboard, host input for the UART); when nothing can and every vCPU sleeps with no
+    timer armed, the run ends (``asleep_forever`` names them)."""
+
     def __init__(self, vcpus: List[VCPU], execute: Callable[[VCPU, int], int], safe: SafeWork,
                  clock: GuestClock, threads: str = "multi", quantum: int = 4096,
                  next_deadline: Optional[Callable[[VCPU], Optional[int]]] = None,
-                 update_timers: Optional[Callable[[], None]] = None) -> None:
+                 update_timers: Optional[Callable[[], None]] = None,
+                 may_wake: Callable[[], bool] = lambda: False) -> None:
         self.vcpus = vcpus
         self.execute = execute
         self.safe = safe
@@ -38,14 +78,12 @@ class Scheduler:
         self.quantum = quantum
         self.next_deadline = next_deadline or (lambda v: None)
         self.update_timers = update_timers or (lambda: None)
+        self.may_wake = may_wake
         self.finished = threading.Event()
         self.max_insns: Optional[int] = None
+        self.asleep_forever: Optional[str] = None  # the vCPUs' states when the run ended that way
         self.error: Optional[BaseException] = None
         self._timer_wake = threading.Event()
-        if threads == "single":  # one thread serves them all: any kick must wake it
-            shared = threading.Condition(threading.Lock())
-            for v in vcpus:
-                v.wake = shared
 
     # ---- shared per-vCPU bookkeeping -------------------------------------
     def service(self, v: VCPU) -> None:
@@ -56,13 +94,13 @@ class Scheduler:
         if v.debug_stop:  # held by the debugger: nothing changes until it lets go
             return
         st = v.run_state
-        if st == RUNNING:
+        if st is RUNNING:
             v.check_interrupts()
-        elif st == WFI:
+        elif st is WFI:
             if v.interrupt_pending():
                 v.set_run_state(RUNNING)
                 v.check_interrupts()
-        elif st == WFE:
+        elif st is WFE:
             ctl = v.state.cpsr_ctl
             if v.state.event_reg or (v.irq_line and not ctl & PSR_I) or (v.fiq_line and not ctl & PSR_F):
                 v.state.event_reg = 0
@@ -80,12 +118,30 @@ class Scheduler:
     def _over_budget(self) -> bool:
         return self.max_insns is not None and self.total_insns() >= self.max_insns
 
+    def _nothing_can_wake(self) -> bool:
+        """Every vCPU asleep or off, nothing pending for any, no timer armed, nobody outside."""
+        for v in self.vcpus:
+            st = v.run_state
+            if st is RUNNING or v.debug_stop or v.work or v.irq_line or v.fiq_line:
+                return False
+            if st is WFE and v.state.event_reg or self.next_deadline(v) is not None:
+                return False
+        return not self.may_wake()
+
+    def _end_asleep(self) -> None:
+        self.asleep_forever = ", ".join(f"{v.name} {v.run_state}" + (f" at {v.R[15]:#010x}" if v.run_state.asleep
+                                                                     else "") for v in self.vcpus)
+        self.stop()
+
     # ---- entry point --------------------------------------------------------
     def run(self) -> None:
-        if self.threads == "single":
-            self._run_single()
-        else:
-            self._run_multi()
+        try:
+            if self.threads == "single":
+                self._run_single()
+            else:
+                self._run_multi()
+        finally:
+            self.finished.set()  # however it ended (exit, budget, error), the run is over
         if self.error is not None:
             raise self.error
 
@@ -100,7 +156,7 @@ class Scheduler:
                 if self.finished.is_set():
                     return
                 self.service(v)
-                if v.run_state == RUNNING and not v.debug_stop:
+                if v.run_state is RUNNING and not v.debug_stop:
                     budget = self.quantum
                     if self.max_insns is not None:
                         budget = min(budget, self.max_insns - self.total_insns())
@@ -118,8 +174,11 @@ class Scheduler:
         outside event (a debugger letting go, device input, work)."""
         free = [v for v in self.vcpus if not v.debug_stop]
         deadlines = [d for d in (self.next_deadline(v) for v in free) if d is not None]
-        if deadlines and any(v.run_state in (WFI, WFE) for v in free):
+        if deadlines and any(v.run_state.asleep for v in free):
             self.clock.skip_to(min(deadlines))
+            return
+        if self._nothing_can_wake():
+            self._end_asleep()
             return
         wake = self.vcpus[0].wake
         with wake:
@@ -128,6 +187,7 @@ class Scheduler:
 
     # ---- one host thread per vCPU -------------------------------------------
     def _run_multi(self) -> None:
+        self._budget = InsnBudget(self.max_insns or 0)
         threads = []
         for v in self.vcpus:
             t = threading.Thread(target=self._vcpu_thread, args=(v,), name=v.name, daemon=True)
@@ -140,9 +200,12 @@ class Scheduler:
         sys.setswitchinterval(min(old_interval, SWITCH_INTERVAL))
         try:
             timer.start()
+            idle_checks = 0
             while not self.finished.wait(0.05):
-                if self._over_budget():
-                    self.stop()
+                # asleep forever twice in a row, 50 ms apart: no wake-up was merely in flight
+                idle_checks = idle_checks + 1 if self._nothing_can_wake() else 0
+                if idle_checks >= 2:
+                    self._end_asleep()
             for t in threads:
                 t.join(2.0)
         finally:
@@ -161,15 +224,26 @@ class Scheduler:
             self._timer_wake.clear()
 
     def _vcpu_thread(self, v: VCPU) -> None:
+        budget = None if self.max_insns is None else self._budget
         try:
             while not self.finished.is_set():
                 self.service(v)
-                if v.run_state == RUNNING and not v.debug_stop:
+                if v.run_state is RUNNING and not v.debug_stop:
+                    share = MULTI_BUDGET if budget is None else budget.take(MULTI_BUDGET)
+                    if share == 0:  # --max-insns reached, or the rest is another vCPU's for now
+                        if budget is not None and budget.spent():
+                            self.stop()
+                            return
+                        time.sleep(YIELD_SLEEP)
+                        continue
                     self.safe.exec_start(v)
+                    used = 0
                     try:
-                        self.execute(v, MULTI_BUDGET)
+                        used = self.execute(v, share)
                     finally:
                         self.safe.exec_end(v)
+                        if budget is not None:
+                            budget.settle(share, used)
                     if v.yielded:  # a spin-wait: really hand the interpreter lock to another thread
                         v.yielded = False
                         time.sleep(YIELD_SLEEP)
@@ -190,5 +264,5 @@ class Scheduler:
         with v.wake:
             if not v.exit_request and not v.work:
                 v.wake.wait(timeout)
-        if v.run_state in (WFI, WFE):
+        if v.run_state.asleep:
             v.counters.wfi_ns += time.perf_counter_ns() - t0

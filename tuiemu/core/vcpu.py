@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Callable, Deque, Optional, Protocol
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Protocol
 
 from .exceptions import EXC_DABT, EXC_FIQ, EXC_IRQ, EXC_PABT, EXC_SVC, EXC_UND, take_exception
+from .runstate import RunState
 from .state import MODE_HYP, MODE_MON, MODE_USR, PSR_F, PSR_I, PSR_T, CPUState, bank_of
 
-# run states shown to debuggers and the dashboard
-RUNNING, WFI, WFE, OFF = "running", "wfi", "wfe", "off"
+if TYPE_CHECKING:
+    from ..mmu.exclusive import ExclusiveMonitor
+    from ..mmu.tlb import SoftTLB
 
 
 class Platform(Protocol):
-    """What the board offers a vCPU (implemented by the machine)."""
+    """What the board offers a vCPU (the machine implements it)."""
 
     def semihost(self, vcpu: VCPU) -> None: ...
     def hvc(self, vcpu: VCPU, imm: int) -> bool: ...
@@ -28,43 +31,56 @@ class Platform(Protocol):
     def unhandled_exception(self, vcpu: VCPU, kind: int, pc: int, detail: str) -> bool: ...
     def event(self, kind: str, vcpu: Optional[VCPU], **info: Any) -> None: ...
     def send_event(self, vcpu: VCPU) -> None: ...
+    def debug_stop(self, vcpu: VCPU, reason: Dict[str, Any]) -> None: ...
 
 
+@dataclass
 class VCPUCounters:
-    __slots__ = ("insns", "tbs", "jc_hits", "map_hits", "translated", "exceptions", "irqs",
-                 "wfi_ns", "wfi_count", "wfe_count")
+    """Updated only by the thread running the vCPU; readers copy them (``as_dict``)."""
 
-    def __init__(self) -> None:
-        for k in self.__slots__:
-            setattr(self, k, 0)
+    insns: int = 0
+    tbs: int = 0
+    jc_hits: int = 0
+    map_hits: int = 0
+    translated: int = 0
+    exceptions: int = 0
+    irqs: int = 0
+    wfi_ns: int = 0
+    wfi_count: int = 0
+    wfe_count: int = 0
 
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+    def as_dict(self) -> Dict[str, int]:
+        return asdict(self)
 
 
 class VCPU:
-    def __init__(self, index: int, platform: Platform) -> None:
-        self.index = index
-        self.name = f"cpu{index}"
-        self.state = CPUState(index)
-        self.R = self.state.R
+    """One vCPU. The machine builds its collaborators and hands them over: the soft TLB over
+    ``state``, the shared exclusive monitor, and the condition its host thread sleeps on (one
+    shared by every vCPU in single-thread mode, where one thread serves them all)."""
+
+    def __init__(self, state: CPUState, platform: Platform, tlb: SoftTLB, exclusive: ExclusiveMonitor,
+                 wake: threading.Condition) -> None:
+        self.index = state.index
+        self.name = f"cpu{state.index}"
+        self.state = state
+        self.R = state.R
         self.platform = platform
-        self.tlb: Any = None          # mmu.tlb.SoftTLB, set by the machine
-        self.fast: Any = None         # tlb.fast, what translated code receives as F
-        self.jump_cache: dict = {}
+        self.tlb = tlb
+        self.fast = tlb.fast          # what translated code receives as F
+        self.exclusive = exclusive
+        self.wake = wake
+        self.jump_cache: Dict[int, Any] = {}
         self.exit_request = False
         self.extra_insns = 0  # instructions run by self-looping blocks, not yet counted
         self.yielded = False  # executed YIELD: let another thread have the interpreter
-        self.run_state = OFF
+        self.run_state = RunState.OFF
         self.irq_line = False
         self.fiq_line = False
         self.work: Deque[Callable[[VCPU], None]] = collections.deque()
         self.counters = VCPUCounters()
-        self.wake = threading.Condition(threading.Lock())
-        self.debug_stop = False       # held by the debugger (run control)
-        self.stop_reason: Optional[dict] = None
-        self.watch_suppressed = False  # let one access past the watchpoints (stepping off a hit)
-        self.on_debug_stop: Callable[[VCPU, dict], None] = lambda v, reason: None
+        # Run control's: held by a debugger or the dashboard, and why it stopped (see RunControl).
+        self.debug_stop = False
+        self.stop_reason: Optional[Dict[str, Any]] = None
 
     # ---- requests from other threads ---------------------------------------
     def kick(self) -> None:
@@ -85,11 +101,10 @@ class VCPU:
         if context is not None:
             s.R[0] = context & 0xFFFFFFFF
         self.jump_cache.clear()
-        if self.tlb is not None:
-            self.tlb.flush_all()
-        self.set_run_state(RUNNING)
+        self.tlb.flush_all()
+        self.set_run_state(RunState.RUNNING)
 
-    def set_run_state(self, st: str) -> None:
+    def set_run_state(self, st: RunState) -> None:
         if st != self.run_state:
             self.run_state = st
             self.platform.event("vcpu_state", self, state=st)
@@ -148,11 +163,11 @@ class VCPU:
 
     def debug_break(self) -> None:
         """A breakpoint: stop before the instruction at R[15] (set by run control)."""
-        self.on_debug_stop(self, {"reason": "breakpoint", "pc": self.R[15]})
+        self.platform.debug_stop(self, {"reason": "breakpoint", "pc": self.R[15]})
 
     def watchpoint_hit(self, hit: Any) -> None:
         """A watchpoint fired before the access; R[15] is the accessing instruction."""
-        self.on_debug_stop(self, {"reason": hit.kind, "addr": hit.addr, "pc": self.R[15]})
+        self.platform.debug_stop(self, {"reason": hit.kind, "addr": hit.addr, "pc": self.R[15]})
 
     def check_interrupts(self) -> bool:
         """Take a pending unmasked FIQ or IRQ; called at block boundaries. True if one was taken."""
@@ -175,7 +190,7 @@ class VCPU:
     def wfi(self) -> None:
         if not self.interrupt_pending():
             self.counters.wfi_count += 1
-            self.set_run_state(WFI)
+            self.set_run_state(RunState.WFI)
         self.exit_request = True
 
     def wfe(self) -> None:
@@ -184,7 +199,7 @@ class VCPU:
             s.event_reg = 0
             return
         self.counters.wfe_count += 1
-        self.set_run_state(WFE)
+        self.set_run_state(RunState.WFE)
         self.exit_request = True
 
     def sev(self) -> None:

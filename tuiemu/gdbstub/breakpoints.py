@@ -25,7 +25,7 @@ class Breakpoints:
         self.watch: Set[Tuple[int, int, str]] = set()
 
     def kind_at(self, addr: int) -> Optional[str]:
-        types = self.code.get(addr & ~1)
+        types = self.code.get(addr)
         if not types:
             return None
         return "swbreak" if 0 in types else "hwbreak"
@@ -52,9 +52,9 @@ def cmd_Z(stub: Stub, args: bytes) -> bytes:
     rc = stub.m.runctl
     bps = stub.bps
     if ztype in (0, 1):
-        types = bps.code.setdefault(addr & ~1, set())
+        types = bps.code.setdefault(addr, set())
         if not types:
-            rc.add_breakpoint(addr & ~1)
+            rc.add_breakpoint(addr, owner="gdb")
         types.add(ztype)
         return b"OK"
     if ztype in WATCH_KINDS:
@@ -76,13 +76,14 @@ def cmd_z(stub: Stub, args: bytes) -> bytes:
     rc = stub.m.runctl
     bps = stub.bps
     if ztype in (0, 1):
-        types = bps.code.get(addr & ~1)
+        types = bps.code.get(addr)
         if types is None or ztype not in types:
             return b"E01"
         types.discard(ztype)
         if not types:
-            del bps.code[addr & ~1]
-            rc.remove_breakpoint(addr & ~1)
+            del bps.code[addr]
+            rc.remove_breakpoint(addr, owner="gdb")
+            stub.execution.cancel_hits(addr)
         return b"OK"
     if ztype in WATCH_KINDS:
         key = (addr, kind, WATCH_KINDS[ztype])
@@ -98,7 +99,7 @@ def remove_all(stub: Stub) -> None:
     """Take out everything this connection inserted (detach, disconnect)."""
     rc = stub.m.runctl
     for addr in list(stub.bps.code):
-        rc.remove_breakpoint(addr)
+        rc.remove_breakpoint(addr, owner="gdb")
     for key in list(stub.bps.watch):
         rc.remove_watchpoint(*key)
     stub.bps = Breakpoints()

@@ -33,15 +33,16 @@ import collections
 import time
 from typing import TYPE_CHECKING, Any, Deque, Dict, List, Optional, Set, Tuple
 
+from ..core.runstate import RunState
+from ..core.watchpoints import WATCH_KINDS
 from .threads import ALL, ANY, format_tid, parse_tid, vcpu_of
 
 if TYPE_CHECKING:
     from .stub import Stub
 
 SIG0, SIGINT, SIGTRAP = 0, 2, 5
-WATCH = ("watch", "rwatch", "awatch")
-HITS = ("breakpoint",) + WATCH
-NEUTRAL = {"reason": "request"}
+HITS = ("breakpoint",) + WATCH_KINDS
+NEUTRAL = {"reason": "request", "by": "gdb"}
 VCONT_ACTIONS = b"vCont;c;C;s;S;t"
 STEP_SLICE = 0.001  # vCont;s:N;c: the others run this long (seconds) after the step
 
@@ -52,7 +53,7 @@ class Execution:
         self.m = stub.m
         self.rc = stub.m.runctl
         # vCPUs gdb believes are running (all-stop: all or none, save for scheduler-locking)
-        self.resumed: Set[int] = {v.index for v in self.m.vcpus if not v.debug_stop}
+        self.resumed: Set[int] = {v.index for v in self.m.vcpus if not self.rc.held(v)}
         self.waiting = False  # all-stop: gdb waits for a stop reply
         # non-stop replies not yet acknowledged by vStopped, with the vCPU each reports (None for W)
         self.pending: Deque[Tuple[Optional[int], bytes]] = collections.deque()
@@ -63,14 +64,14 @@ class Execution:
     def stop_reply(self, v: Any, reason: Dict[str, Any], signal: Optional[int] = None) -> bytes:
         kind = reason.get("reason")
         if signal is None:
-            if kind == "interrupt":
-                signal = SIGINT
+            if kind == "interrupt" or (kind == "pause" and not self.stub.non_stop):
+                signal = SIGINT  # as QEMU reports a stop made from its monitor
             elif kind in HITS or kind == "step" or not self.stub.non_stop:
                 signal = SIGTRAP
             else:
                 signal = SIG0
         out = f"T{signal:02x}"
-        if kind in WATCH:
+        if kind in WATCH_KINDS:
             out += f"{kind}:{reason.get('addr', 0):x};"
         elif kind == "breakpoint":
             bp = self.stub.bps.kind_at(v.R[15])
@@ -99,39 +100,64 @@ class Execution:
         """Non-stop: ``v`` has a stop reply gdb has not pulled out with vStopped yet."""
         return any(index == v.index for index, _ in self.pending)
 
+    def cancel_hits(self, addr: int) -> None:
+        """gdb removed the breakpoint at ``addr``: stops at it that gdb has not been sent yet are
+        taken back and those vCPUs run on (they re-execute the instruction, now without a
+        breakpoint), as gdbserver does; gdb would otherwise get a SIGTRAP from nowhere."""
+        if not self.stub.non_stop:
+            return
+        for v in self.m.vcpus:  # hit, but the stop is still on its way to this session
+            reason = self.rc.stop_reason(v)
+            if v.index in self.resumed and reason and reason.get("reason") == "breakpoint" and v.R[15] == addr:
+                self.release([v])
+        if not self.pending:
+            return
+        sent = self.pending.popleft() if self.in_flight else None
+        keep: Deque[Tuple[Optional[int], bytes]] = collections.deque()
+        for index, reply in self.pending:
+            v = self.m.vcpus[index] if index is not None else None
+            reason = self.rc.stop_reason(v) if v is not None else None
+            if v is not None and reason and reason.get("reason") == "breakpoint" and v.R[15] == addr:
+                self.release([v])
+            else:
+                keep.append((index, reply))
+        if sent is not None:
+            keep.appendleft(sent)
+        self.pending = keep
+
     # ---- holding and releasing -------------------------------------------------------
     def _halt_all(self, keep: Optional[Any] = None) -> None:
         """Stop every vCPU; all but ``keep`` forget a breakpoint/watchpoint hit (they will redo it)."""
-        running = self.m.safe.running
-        targets = [v for v in self.m.vcpus if not v.debug_stop or v.index in running]
+        rc = self.rc
+        targets = [v for v in self.m.vcpus if not rc.is_stopped(v)]
         if targets:  # kicking vCPUs that are already held only costs them a wake-up
-            self.rc.stop(targets, reason="halt")
+            rc.stop(targets, reason="halt", by="gdb")
         self.resumed.clear()
         for v in self.m.vcpus:
-            if v is not keep and (v.stop_reason or {}).get("reason") in HITS:
-                v.stop_reason = dict(NEUTRAL)
+            if v is not keep and rc.at_hit(v):
+                rc.forget_hit(v, NEUTRAL)
 
     def release(self, vcpus: List[Any]) -> None:
-        held = [v for v in vcpus if v.debug_stop]
+        held = [v for v in vcpus if self.rc.held(v)]
         for v in held:
-            v.stop_reason = dict(NEUTRAL)  # gdb has stepped over any breakpoint it knows of
+            self.rc.forget_hit(v, NEUTRAL)  # gdb has stepped over any breakpoint it knows of
         if held:
             self.rc.resume(held)
         self.resumed.update(v.index for v in vcpus)
 
     def _step(self, v: Any) -> Dict[str, Any]:
-        if not v.debug_stop:
-            self.rc.stop([v], reason="halt")
+        if not self.rc.held(v):
+            self.rc.stop([v], reason="halt", by="gdb")
         self.resumed.discard(v.index)
         return self.rc.step(v)
 
     def _default_thread(self) -> Any:
         """The vCPU to name in a stop that has no vCPU of its own (Ctrl-C, attach)."""
         for v in (self.stub.last_thread, vcpu_of(self.m, self.stub.g_tid)):
-            if v is not None and v.run_state != "off":
+            if v is not None and v.run_state is not RunState.OFF:
                 return v
         for v in self.m.vcpus:
-            if v.run_state != "off":
+            if v.run_state is not RunState.OFF:
                 return v
         return self.m.vcpus[0]
 
@@ -141,25 +167,26 @@ class Execution:
             return b"W%02x" % (self.m.exit_code or 0)
         if not self.stub.non_stop:
             self.waiting = False
-            if any(not v.debug_stop for v in self.m.vcpus):
+            if any(not self.rc.held(v) for v in self.m.vcpus):
                 self._halt_all()
             self.resumed.clear()
-            v = next((v for v in self.m.vcpus if (v.stop_reason or {}).get("reason") in HITS), None)
+            v = next((v for v in self.m.vcpus if self.rc.at_hit(v)), None)
             v = v or self._default_thread()
             return self.stop_reply(v, {"reason": "attach"})
         # Non-stop: the reply starts a new vStopped sequence. gdb (13 at least) trips an internal
         # assertion (remote.c, wait: !async_event_handler_marked) when more than one thread is
         # reported stopped while it connects, so one held vCPU is reported and the others let go.
         self.pending.clear()
-        self.resumed = {v.index for v in self.m.vcpus if not v.debug_stop}  # what is true now
+        self.resumed = {v.index for v in self.m.vcpus if not self.rc.held(v)}  # what is true now
         held = [v for v in self.m.vcpus if v.index not in self.resumed]
         if not held:
             self.in_flight = False
             return b"OK"
-        first = next((v for v in held if (v.stop_reason or {}).get("reason") in HITS), None)
-        first = first or next((v for v in held if v.run_state != "off"), held[0])
+        first = next((v for v in held if self.rc.at_hit(v)), None)
+        first = first or next((v for v in held if v.run_state is not RunState.OFF), held[0])
         self.release([v for v in held if v is not first])
-        self.pending.append((first.index, self.stop_reply(first, first.stop_reason or {"reason": "attach"})))
+        reason = self.rc.stop_reason(first) or {"reason": "attach"}
+        self.pending.append((first.index, self.stop_reply(first, reason)))
         self.in_flight = True
         return self.pending[0][1]
 
@@ -185,7 +212,7 @@ class Execution:
             addr_text = args
         v = vcpu_of(self.m, self.stub.c_tid) or self.stub.general_vcpu()
         if addr_text:
-            if not v.debug_stop:
+            if not self.rc.held(v):
                 return b"E10"
             try:
                 v.R[15] = int(addr_text, 16) & 0xFFFFFFFE
@@ -267,17 +294,21 @@ class Execution:
             elif a == "s" and not running:
                 later.append((self.stop_reply(v, self._step(v)), v))
             elif a == "t" and running:
-                self.rc.stop([v], reason="halt")
+                self.rc.stop([v], reason="halt", by="gdb")
                 self.resumed.discard(v.index)
                 later.append((self.stop_reply(v, {"reason": "halt"}, SIG0), v))
-        self.stub.after_reply(lambda: [self._report(r, v) for r, v in later])
+        def report_all() -> None:
+            for reply, v in later:
+                self._report(reply, v)
+        self.stub.after_reply(report_all)
         return b"OK"
 
     # ---- asynchronous events ------------------------------------------------------------
     def on_debug_stop(self, v: Any, reason: Dict[str, Any]) -> None:
-        """A vCPU hit a breakpoint or watchpoint (handed over from its own thread)."""
-        if v.index not in self.resumed or self.exited:
-            return  # stale: gdb already saw it stop; it redoes the instruction when resumed
+        """A vCPU stopped on its own (breakpoint, watchpoint) or was held by another client (the
+        dashboard's pause, reported with SIGINT as QEMU reports a stop from its monitor)."""
+        if v.index not in self.resumed or self.exited or not self.rc.held(v):
+            return  # stale: gdb already saw it stop (it redoes the instruction when resumed) or it runs again
         if self.stub.non_stop:
             self.resumed.discard(v.index)
             self._report(self.stop_reply(v, reason), v)
@@ -306,8 +337,8 @@ class Execution:
         running = [v for v in self.m.vcpus if v.index in self.resumed]
         if not running:
             return b"OK"
-        v = next((v for v in running if v.run_state != "off"), running[0])
-        self.rc.stop([v], reason="halt")
+        v = next((v for v in running if v.run_state is not RunState.OFF), running[0])
+        self.rc.stop([v], reason="halt", by="gdb")
         self.resumed.discard(v.index)
         reply = self.stop_reply(v, {"reason": "interrupt"})
         self.stub.after_reply(lambda: self._report(reply, v))

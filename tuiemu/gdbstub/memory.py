@@ -37,16 +37,16 @@ def parse_addr_len(text: bytes) -> Optional[Tuple[int, int]]:
 @contextmanager
 def held(stub: Stub, v: Any) -> Iterator[None]:
     """Keep ``v`` out of translated code while the body runs (no-op if already stopped)."""
-    if v.debug_stop or stub.physical:
+    rc = stub.m.runctl
+    if rc.held(v) or stub.physical:
         yield
         return
-    rc = stub.m.runctl
-    rc.stop([v], reason=_PAUSE)
+    rc.stop([v], reason=_PAUSE, by="gdb")
     try:
         yield
     finally:
         # Resume only if nothing else (a breakpoint hit racing with us) stopped it meanwhile.
-        if (v.stop_reason or {}).get("reason") == _PAUSE:
+        if (rc.stop_reason(v) or {}).get("reason") == _PAUSE:
             rc.resume([v])
 
 

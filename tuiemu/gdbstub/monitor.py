@@ -47,7 +47,7 @@ def info_cpus(stub: Stub, args: List[str]) -> str:
     rows = [["", "thread", "cpu", "state", "pc", "mode", "insns", "where"]]
     for v in stub.m.vcpus:
         cpsr = v.state.get_cpsr()
-        rows.append(["*" if v is selected else "", format_tid(v), v.name, describe(v), f"{v.R[15]:#010x}",
+        rows.append(["*" if v is selected else "", format_tid(v), v.name, describe(stub.m, v), f"{v.R[15]:#010x}",
                      MODE_NAMES.get(cpsr & 0x1F, f"{cpsr & 0x1F:#x}") + ("/thumb" if cpsr & 0x20 else ""),
                      str(v.counters.insns), _symbol(stub, v.R[15])])
     return "\n".join(_table(rows)) + "\n"
@@ -67,9 +67,7 @@ def info_tlb(stub: Stub, args: List[str]) -> str:
 
 
 def info_tbs(stub: Stub, args: List[str]) -> str:
-    snap = stub.m.cache.snapshot()
-    if not isinstance(snap, dict):
-        return f"{snap}\n"
+    snap = stub.m.counters()["tb"]
     return "translation cache:\n" + "".join(f"  {k}: {val}\n" for k, val in snap.items())
 
 
@@ -93,9 +91,8 @@ def phys(stub: Stub, args: List[str]) -> str:
 
 
 def tb_flush(stub: Stub, args: List[str]) -> str:
-    m = stub.m
-    m.safe.run_safe(None, lambda: m.cache.flush("gdb tb-flush"), "tb flush")
-    return "translation cache flushed\n"
+    n = stub.m.tb_flush("gdb tb-flush")
+    return f"translation cache flushed ({n} blocks)\n"
 
 
 def step_irqs(stub: Stub, args: List[str]) -> str:

@@ -28,7 +28,7 @@ def q_supported(stub: Stub, args: bytes) -> bytes:
 
 def threads_xml(stub: Stub) -> bytes:
     rows = [f'  <thread id="{format_tid(v)}" core="{v.index}" name="{v.name}">'
-            f"{xml_escape(extra_info(v))}</thread>" for v in stub.m.vcpus]
+            f"{xml_escape(extra_info(stub.m, v))}</thread>" for v in stub.m.vcpus]
     return ("\n".join(['<?xml version="1.0"?>', "<threads>", *rows, "</threads>", ""])).encode()
 
 
@@ -74,7 +74,7 @@ def q_thread_extra_info(stub: Stub, args: bytes) -> bytes:
         return b"E01"
     if v is None:
         return b"E02"
-    return hex_encode_text(extra_info(v))
+    return hex_encode_text(extra_info(stub.m, v))
 
 
 def q_c(stub: Stub, args: bytes) -> bytes:

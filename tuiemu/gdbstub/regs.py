@@ -68,7 +68,7 @@ def cmd_g(stub: Stub, args: bytes) -> bytes:
 
 def cmd_G(stub: Stub, args: bytes) -> bytes:
     v = stub.general_vcpu()
-    if not v.debug_stop:
+    if not stub.m.runctl.held(v):
         return b"E10"
     try:
         raw = unhexlify(args)
@@ -100,7 +100,7 @@ def cmd_P(stub: Stub, args: bytes) -> bytes:
     if not sep or len(raw) != 4:
         return b"E01"
     v = stub.general_vcpu()
-    if not v.debug_stop:
+    if not stub.m.runctl.held(v):
         return b"E10"
     if not write_register(v, regnum, struct.unpack("<I", raw)[0]):
         return b"E00"

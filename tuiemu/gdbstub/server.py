@@ -34,10 +34,10 @@ import time
 import traceback
 from typing import Any, Deque, Optional, Tuple
 
+from ..exitcodes import EXIT_MAX_INSNS
 from .packets import Event, PacketReader, frame
 from .stub import PACKET_SIZE, Stub
 
-EXIT_MAX_INSNS = 124  # the CLI's status when --max-insns ends the run (notify_exit(None))
 READ_SLACK = 1024  # bytes tolerated beyond PacketSize before a packet is refused
 # While a client is attached: with N busy vCPU threads, any other thread waits about N times the
 # GIL switch interval (5 ms by default) each time it wants the GIL, several times per packet.
@@ -226,8 +226,9 @@ class Connection:
             except queue.Empty:
                 break
             if item[0] == "debug" and item[1].index in ex.resumed:
-                item[1].stop_reason = {"reason": "request"}
-                self.server.machine.runctl.resume([item[1]])
+                rc = self.server.machine.runctl
+                rc.forget_hit(item[1])
+                rc.resume([item[1]])
             elif item[0] == "exit":
                 item[2].set()
 
@@ -275,7 +276,7 @@ class GdbServer:
                     self.conn = Connection(self, client)
                     conn = self.conn
                     self._idle.clear()
-            if busy or (self.machine.scheduler.finished.is_set() and self.machine.exit_code is not None):
+            if busy or (self.machine.finished and self.machine.exit_code is not None):
                 client.close()  # one client at a time; none once the run is over
                 continue
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -291,7 +292,10 @@ class GdbServer:
                     self._idle.set()
 
     def _on_debug_stop(self, v: Any, reason: dict) -> None:
-        """Run-control listener, on the vCPU's thread: hand the stop to the session."""
+        """Run-control listener (a vCPU's thread, or another client's): hand the stop to the
+        session. The stub's own holds are its business already."""
+        if reason.get("by") == "gdb":
+            return
         with self._lock:
             conn = self.conn
         if conn is not None:

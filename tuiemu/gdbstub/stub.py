@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional, Protocol, Set
 
+from ..exitcodes import EXIT_KILLED
 from . import memory, queries, regs
 from .breakpoints import Breakpoints, cmd_Z, cmd_z, remove_all
 from .execution import VCONT_ACTIONS, Execution
@@ -18,7 +19,6 @@ from .packets import hex_encode_text
 from .threads import ALL, ANY, parse_tid, vcpu_of
 
 PACKET_SIZE = 0x4000
-EXIT_KILLED = 137  # the run's exit status after gdb's kill: 128 + SIGKILL, as a killed process
 
 
 class Output(Protocol):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-ANY, ALL = 0, -1
+from ..core.runstate import STATE_LABELS, RunState
 
-_STATE_NAMES = {"running": "running", "wfi": "WFI", "wfe": "WFE", "off": "powered off"}
+ANY, ALL = 0, -1
 
 
 def parse_tid(text: bytes) -> int:
@@ -38,13 +38,13 @@ def vcpu_of(machine: Any, tid: int) -> Optional[Any]:
     return None
 
 
-def describe(v: Any) -> str:
+def describe(machine: Any, v: Any) -> str:
     """One vCPU's state for qThreadExtraInfo and ``monitor info cpus``."""
-    state = _STATE_NAMES.get(v.run_state, v.run_state)
-    if v.debug_stop:
-        return "stopped" if v.run_state == "running" else f"stopped, {state}"
+    state = STATE_LABELS[v.run_state]
+    if machine.runctl.held(v):
+        return "stopped" if v.run_state is RunState.RUNNING else f"stopped, {state}"
     return state
 
 
-def extra_info(v: Any) -> str:
-    return f"{v.name} [{describe(v)}]"
+def extra_info(machine: Any, v: Any) -> str:
+    return f"{v.name} [{describe(machine, v)}]"

@@ -59,14 +59,15 @@ class BusError(Exception):
 
 
 class AddressSpace:
-    def __init__(self) -> None:
+    def __init__(self, ram: HostMemory) -> None:
         self.regions: List[Region] = []
         self._bases: List[int] = []
-        self.ram: Optional[HostMemory] = None
+        self.ram = ram  # the RAM translated code and the soft TLBs' fast paths index directly
         self.io_lock = InstrumentedLock("io", recursive=True)
         # Called with (paddr, size) after any write that did not come from a vCPU store
         # fast path; the TB cache hooks this to invalidate code (DMA, debugger, loader).
         self.on_write: List[Callable[[int, int], None]] = []
+        self.add(ram)
 
     def add(self, region: Region) -> Region:
         for r in self.regions:

@@ -40,7 +40,12 @@ class CodePages:
         self.bitmaps: Dict[int, bytearray] = {}
         self._lock = threading.Lock()
         self.write_maps: List[dict] = []  # every soft TLB write map (both privileges) of every vCPU
+        # Drops the TBs whose code overlaps a write (the machine connects the TB cache here).
         self.invalidate_hook: Callable[[int, int, int, str, int], int] = lambda ppn, lo, hi, cause, who: 0
+
+    def track_write_maps(self, *maps: dict) -> None:
+        """Soft TLB write maps from which a page leaves when it becomes a code page."""
+        self.write_maps.extend(maps)
 
     def begin_translation(self, ppn: int) -> int:
         """Protect ``ppn`` before its bytes are copied; returns the write sequence to check against."""

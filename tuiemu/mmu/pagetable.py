@@ -6,11 +6,17 @@ access would take, with the short-format fault status the architecture gives.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ..core.exceptions import EXC_DABT, EXC_PABT, GuestAbort
 from ..core.state import CPUState
-from .address_space import AddressSpace, BusError
+from .address_space import BusError
+
+
+class TableReader(Protocol):
+    """Where descriptors are read from (the address space, or a side-effect-free view of it)."""
+
+    def read(self, addr: int, size: int, cpu_index: int = -1) -> int: ...
 
 READ, WRITE, EXEC = 0, 1, 2
 
@@ -58,7 +64,7 @@ def _ap_allows(cpu: CPUState, ap: int, priv: bool) -> tuple[bool, bool]:
     return (pr, pw) if priv else (ur, uw)
 
 
-def walk(cpu: CPUState, space: AddressSpace, va: int, access: int, priv: bool) -> Mapping:
+def walk(cpu: CPUState, space: TableReader, va: int, access: int, priv: bool) -> Mapping:
     va &= 0xFFFFFFFF
     if not cpu.sctlr & 1:
         return Mapping(va & ~0xFFF, True, True, True)

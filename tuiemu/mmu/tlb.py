@@ -9,9 +9,11 @@ TLB; the code-page tracker may drop write entries (a dict pop, atomic).
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple
+from dataclasses import asdict, dataclass
+from typing import Callable, Dict, List, Tuple
 
 from ..core.state import CPUState
+from ..core.watchpoints import Watchpoints
 from .address_space import PAGE_SHIFT, AddressSpace, BusError, HostMemory
 from .codepages import CAUSE_STORE, CodePages
 from .pagetable import EXEC, FS_ALIGNMENT, FS_EXTERNAL, READ, WRITE, Mapping, fault, walk
@@ -19,31 +21,39 @@ from .pagetable import EXEC, FS_ALIGNMENT, FS_EXTERNAL, READ, WRITE, Mapping, fa
 PRIV, USER = 1, 0
 
 
+@dataclass
 class TLBCounters:
-    __slots__ = ("misses", "fills", "slow", "flushes", "page_flushes", "entries_dropped")
+    """Slow-path lookups (``translate``) and what missed; fast-path hits in translated code are
+    not counted (that would cost every load and store)."""
 
-    def __init__(self) -> None:
-        self.misses = self.fills = self.slow = self.flushes = self.page_flushes = self.entries_dropped = 0
+    lookups: int = 0
+    misses: int = 0
+    fills: int = 0
+    slow: int = 0
+    flushes: int = 0
+    page_flushes: int = 0
+    entries_dropped: int = 0
+
+    def as_dict(self) -> Dict[str, int]:
+        return asdict(self)
 
 
 class SoftTLB:
-    def __init__(self, cpu: CPUState, space: AddressSpace, code: CodePages) -> None:
+    """Built by the machine, which also registers ``wmap`` with the code-page tracker."""
+
+    def __init__(self, cpu: CPUState, space: AddressSpace, code: CodePages, watch: Watchpoints) -> None:
         self.cpu = cpu
         self.space = space
         self.code = code
-        ram = space.ram
-        assert ram is not None
-        self.ram: HostMemory = ram
-        self.ram_base, self.ram_end = ram.base, ram.end
+        self.watch = watch
+        self.ram: HostMemory = space.ram
+        self.ram_base, self.ram_end = space.ram.base, space.ram.end
         # fast maps: vpn -> delta, indexed [USER], [PRIV]
         self.rmap: Tuple[Dict[int, int], Dict[int, int]] = ({}, {})
         self.wmap: Tuple[Dict[int, int], Dict[int, int]] = ({}, {})
-        code.write_maps.extend(self.wmap)
         # full entries for the slow path: (vpn, priv) -> Mapping
         self.entries: Dict[Tuple[int, int], Mapping] = {}
         self.counters = TLBCounters()
-        self.watch_check: Optional[Callable[[int, int, bool], None]] = None
-        self.watched_pages: set = set()
         # What translated code unpacks at block entry, one tuple per privilege.
         self.fast = tuple((self.rmap[p], self.wmap[p], self._make_load(p), self._make_store(p))
                           for p in (USER, PRIV))
@@ -51,6 +61,7 @@ class SoftTLB:
     # ---- translation ----------------------------------------------------
     def translate(self, va: int, access: int, priv: int) -> int:
         vpn = va >> PAGE_SHIFT
+        self.counters.lookups += 1
         m = self.entries.get((vpn, priv))
         if m is None or not m[1 + access]:
             self.counters.misses += 1
@@ -62,7 +73,7 @@ class SoftTLB:
 
     def _fill_fast(self, vpn: int, m: Mapping, priv: int) -> None:
         pa = m.ppage
-        if not (self.ram_base <= pa < self.ram_end) or vpn in self.watched_pages:
+        if not (self.ram_base <= pa < self.ram_end) or vpn in self.watch.pages:
             return
         delta = (pa - self.ram_base) - (vpn << PAGE_SHIFT)
         if m.read:
@@ -108,8 +119,8 @@ class SoftTLB:
                 raise fault(READ, FS_ALIGNMENT, va)
             return self._load_split(va, size, priv)
         pa = self.translate(va, READ, priv)
-        if self.watch_check is not None:
-            self.watch_check(va, size, False)
+        if self.watch.entries:
+            self.watch.check(va, size, False, self.cpu.index)
         try:
             return self.space.read(pa, size, self.cpu.index)
         except BusError:
@@ -136,8 +147,8 @@ class SoftTLB:
                 self.store((va + i) & 0xFFFFFFFF, 1, (value >> (8 * i)) & 0xFF, priv)
             return
         pa = self.translate(va, WRITE, priv)
-        if self.watch_check is not None:
-            self.watch_check(va, size, True)
+        if self.watch.entries:
+            self.watch.check(va, size, True, self.cpu.index)
         try:
             self.space.write(pa, size, value, self.cpu.index)
         except BusError:

@@ -72,6 +72,7 @@ class Engine:
                 else:
                     tb = nxt
                 prev = tb
+                tb.execs += 1
                 nxt = tb.fn(R, F, x)
                 executed += tb.ninsns
                 ntbs += 1
@@ -115,7 +116,7 @@ class Engine:
                 idx = tb.owners[t.tb_lineno - 1]
                 break
             t = t.tb_next
-        if idx < 0:  # raised by the fetch at block start (prefetch abort) or outside the block
+        if idx < 0 or tb is None:  # raised by the fetch at block start (prefetch abort) or outside the block
             idx = 0
         else:
             x.R[15] = tb.insn_pcs[idx]

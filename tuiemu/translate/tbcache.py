@@ -8,8 +8,10 @@ leaves the map, so a vCPU that found it just before re-checks and drops it.
 """
 from __future__ import annotations
 
+import collections
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..core.events import EventBus
 from ..core.locks import InstrumentedLock
@@ -20,8 +22,8 @@ TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
 
 
 class TB:
-    __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners",
-                 "valid", "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes")
+    __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners", "valid",
+                 "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes", "execs")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
                  owners: List[int], exits: List[int], links: List[Optional[TB]], pages: Sequence[int],
@@ -43,6 +45,7 @@ class TB:
         self.ranges: List[Tuple[int, int]] = []  # physical [start, end) of its code and folded literals
         self.code_bytes = b""  # what those ranges held when it was translated
         self.insn_it: List[int] = []
+        self.execs = 0  # entries through the dispatch loop (a self-looping block counts once per entry)
 
     def overlaps(self, lo: int, hi: int) -> bool:
         return any(r_lo < hi and lo < r_hi for r_lo, r_hi in self.ranges)
@@ -51,20 +54,28 @@ class TB:
         return f"<TB {self.pc:#010x} ({self.ninsns} insns, flags {self.flags:#x})>"
 
 
+@dataclass
 class TBStats:
-    __slots__ = ("translated", "raced", "stale_dropped", "invalidated", "invalidations", "flushes", "chained",
-                 "insns_translated", "translate_ns")
+    translated: int = 0
+    raced: int = 0
+    stale_dropped: int = 0
+    invalidated: int = 0
+    invalidations: int = 0
+    flushes: int = 0
+    chained: int = 0
+    insns_translated: int = 0
+    translate_ns: int = 0
 
-    def __init__(self) -> None:
-        for k in self.__slots__:
-            setattr(self, k, 0)
-
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+    def as_dict(self) -> Dict[str, int]:
+        return asdict(self)
 
 
 class TBCache:
-    def __init__(self, code: CodePages, events: EventBus, max_tbs: int = 32768) -> None:
+    """``jump_caches``: every vCPU's jump cache (the machine hands them over), emptied of TBs
+    that die. The code-page tracker calls ``invalidate_code`` (the machine connects it)."""
+
+    def __init__(self, code: CodePages, events: EventBus, jump_caches: List[Dict[int, Any]],
+                 max_tbs: int = 32768) -> None:
         self.lock = InstrumentedLock("tb")
         self.map: Dict[TBKey, TB] = {}
         self.by_page: Dict[int, List[TB]] = {}
@@ -72,8 +83,8 @@ class TBCache:
         self.events = events
         self.max_tbs = max_tbs
         self.stats = TBStats()
-        self.jump_caches: List[dict] = []
-        code.invalidate_hook = self.invalidate_code
+        self.dropped_by_cause: Dict[str, int] = collections.Counter()  # TBs invalidated, per cause
+        self.jump_caches = jump_caches
 
     def lookup(self, key: TBKey) -> Optional[TB]:
         return self.map.get(key)
@@ -124,7 +135,7 @@ class TBCache:
     def _update_bitmap(self, ppn: int) -> None:
         self.code.set_code_ranges(ppn, [r for tb in self.by_page.get(ppn, ()) for r in tb.ranges])
 
-    def _drop_on_page(self, ppn: int, doomed: List[TB]) -> None:
+    def _drop_on_page(self, ppn: int, doomed: List[TB], cause: str) -> None:
         """Drop ``doomed`` (TBs of page ``ppn``); a page left without TBs becomes writable again."""
         gone = set(map(id, doomed))
         for tb in doomed:
@@ -141,13 +152,14 @@ class TBCache:
         if doomed:
             self.stats.invalidations += 1
             self.stats.invalidated += len(doomed)
+            self.dropped_by_cause[cause] += len(doomed)
 
     def invalidate_code(self, ppn: int, lo: int, hi: int, cause: str, who: int = -1) -> int:
         """Drop the TBs whose code on page ``ppn`` overlaps physical [lo, hi), unlinking every jump
         into them (the code-page tracker's hook: called after a write to a code page landed)."""
         with self.lock:
             doomed = [tb for tb in self.by_page.get(ppn, ()) if tb.overlaps(lo, hi)]
-            self._drop_on_page(ppn, doomed)
+            self._drop_on_page(ppn, doomed, cause)
         if doomed:
             self.events.emit("tb_invalidate", who, page=ppn << PAGE_SHIFT, addr=lo, tbs=len(doomed), cause=cause)
         return len(doomed)
@@ -160,7 +172,7 @@ class TBCache:
         with self.lock:
             doomed = [tb for tb in self.map.values() if tb.pc <= addr < tb.pc + max(tb.size, 1)]
             for ppn in {p for tb in doomed for p in tb.pages}:
-                self._drop_on_page(ppn, [tb for tb in doomed if ppn in tb.pages and tb.valid])
+                self._drop_on_page(ppn, [tb for tb in doomed if ppn in tb.pages and tb.valid], cause)
         if doomed:
             self.events.emit("tb_invalidate", -1, addr=addr, tbs=len(doomed), cause=cause)
         return len(doomed)
@@ -173,7 +185,7 @@ class TBCache:
             for ppn in list(self.by_page) if ppns is None else ppns:
                 stale = [tb for tb in self.by_page.get(ppn, ()) if tb.code_bytes != b"".join(
                     read(lo, hi - lo) for lo, hi in tb.ranges)]
-                self._drop_on_page(ppn, stale)
+                self._drop_on_page(ppn, stale, "cache maintenance")
                 dropped += len(stale)
         if dropped:
             self.events.emit("tb_invalidate", who, tbs=dropped, cause="cache maintenance")
@@ -196,6 +208,7 @@ class TBCache:
             for jc in self.jump_caches:
                 jc.clear()
             self.stats.flushes += 1
+            self.dropped_by_cause["full flush"] += n
         self.events.emit("tb_flush", who, tbs=n, cause=cause, ns=time.perf_counter_ns() - t0)
         return n
 

@@ -1,0 +1,74 @@
+"""TLB and cache maintenance and address translation operations (CP15 c7/c8), across vCPUs.
+
+* TLB invalidation (TLBIALL/MVA/ASID/MVAA): a local operation flushes the
+  issuing vCPU's own soft TLB; the Inner Shareable forms (…IS) are broadcast:
+  they run as stop-the-world work, so every target has flushed before the
+  issuing vCPU executes its next instruction. Either way a ``tlb_flush`` event
+  records origin, targets, kind and entries dropped. The soft TLB does not
+  keep ASIDs, so the ASID forms flush everything (over-invalidation is allowed).
+* Instruction-cache invalidation: stores to code are caught as they land, so
+  only code changed by a store that raced with its translation can be stale;
+  the TB cache compares its blocks with the bytes they came from.
+* ATS1C{P,U}{R,W}: PAR gets the physical page or the fault status.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional
+
+from ..core.events import EventBus
+from ..core.exceptions import GuestAbort
+from ..core.safework import SafeWork
+from .pagetable import READ, WRITE
+
+KINDS = {"TLBIALL": "ALL", "TLBIASID": "ASID", "TLBIMVA": "MVA", "TLBIMVAA": "MVAA"}
+
+Revalidate = Callable[[Optional[List[int]], int], int]  # (physical pages or None for all, who) -> TBs dropped
+
+
+class Maintenance:
+    def __init__(self, vcpus: List[Any], safe: SafeWork, events: EventBus, revalidate: Revalidate) -> None:
+        self.vcpus = vcpus
+        self.safe = safe
+        self.events = events
+        self.revalidate = revalidate
+
+    def tlb(self, vcpu: Any, op: str, value: int) -> None:
+        broadcast = op.endswith("IS")
+        local = op[:-2] if broadcast else op
+        kind = KINDS[local]
+        targets = self.vcpus if broadcast else [vcpu]
+
+        def flush(v: Any) -> int:
+            n = v.tlb.flush_page(value) if kind in ("MVA", "MVAA") else v.tlb.flush_all()
+            v.jump_cache.clear()
+            return n
+
+        def work() -> None:
+            dropped = sum(flush(v) for v in targets)
+            self.events.emit("tlb_flush", vcpu.index, op=op, kind=kind, va=value, broadcast=broadcast,
+                             targets=[v.index for v in targets], dropped=dropped)
+        if broadcast and len(self.vcpus) > 1:
+            self.safe.run(work, op, requester=vcpu)
+        else:
+            work()
+
+    def cache(self, vcpu: Any, op: str, value: int) -> None:
+        if op in ("ICIALLU", "ICIALLUIS"):
+            self.revalidate(None, vcpu.index)
+        elif op == "ICIMVAU":
+            try:
+                ppn = vcpu.tlb.translate(value, READ, 1) >> 12
+            except GuestAbort:  # nothing mapped there: no code to invalidate
+                return
+            self.revalidate([ppn], vcpu.index)
+
+    @staticmethod
+    def translate_address(vcpu: Any, op: str, va: int) -> int:
+        """ATS1C{P,U}{R,W}: the PAR value (short-descriptor format)."""
+        priv = 1 if op in ("ATS1CPR", "ATS1CPW") else 0
+        access = WRITE if op.endswith("W") else READ
+        try:
+            pa = vcpu.tlb.translate(va, access, priv)
+        except GuestAbort as e:
+            return ((e.fsr & 0xF) << 1) | ((e.fsr >> 10 & 1) << 5) | 1
+        return pa & ~0xFFF
