@@ -1,0 +1,380 @@
+"""The dashboard driven with Textual's pilot on shipped guests: what it shows moves with the
+engine, and its keys drive the vCPUs through run control."""
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+from rich.console import Console as RichConsole
+from textual.widgets import Static
+
+from tuiemu.core.runstate import RunState
+from tuiemu.devices.console import Console
+from tuiemu.exitcodes import EXIT_QUIT
+from tuiemu.machine import Machine
+from tuiemu.ui.app import Dashboard
+from tuiemu.ui.screens.inspector import TBInspector
+
+from ..conftest import guest
+from ..gdbstub.rsp import SMP_DEBUG
+
+
+def machine_for(elf: Path, ncpus: int, threads: str = "multi", held: bool = False,
+                max_insns: Optional[int] = None) -> Machine:
+    m = Machine(ncpus=ncpus, threads=threads, console=Console(None))
+    m.load_elf(str(elf))
+    if held:
+        m.runctl.stop(reason="start", by="ui")
+    m.start(max_insns)
+    return m
+
+
+async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
+def text_of(widget: Any) -> str:
+    """The text a widget (and its children) shows, as plain text."""
+    if isinstance(widget, Static):
+        console = RichConsole(width=max(40, widget.size.width), record=True, file=io.StringIO())
+        console.print(widget.content)
+        out = console.export_text()
+    elif not widget.children:
+        out = str(widget.render())
+    else:
+        out = ""
+    return out + "".join(text_of(child) for child in widget.children)
+
+
+def grid_text(app: Dashboard) -> str:
+    return text_of(app.panes["vcpus"])
+
+
+def pane_text(app: Dashboard, name: str) -> str:
+    return text_of(app.panes[name])
+
+
+def finish(m: Machine) -> None:
+    if not m.finished:
+        m.exit(0)
+        m.runctl.resume()
+
+
+@pytest.mark.slow
+def test_every_vcpu_appears_and_counters_move() -> None:
+    m = machine_for(guest("smp_spinlock"), 4)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            snap = await until(pilot, lambda: (s := app.model.snapshot) is not None
+                               and all(v.run_state is not RunState.OFF for v in s.vcpus) and s, what="four vCPUs")
+            text = grid_text(app)
+            for v in snap.vcpus:
+                assert v.name in text
+            assert "running" in text or "WFE" in text
+            await pilot.press("l")
+            first = {lk.name: lk.totals["acquired"] for lk in app.model.snapshot.locks}
+            await until(pilot, lambda: app.model.snapshot.locks[3].totals["acquired"] > first["exclusive"] + 100,
+                        what="the exclusive monitor's lock to move")
+            locks = pane_text(app, "locks")
+            assert "exclusive" in locks and "tb" in locks and "per thread" in locks
+            await pilot.press("t")
+            await until(pilot, lambda: app.model.snapshot.tb["translated"] > 10 and app.model.hot_tbs,
+                        what="translated blocks")
+            assert "worker" in pane_text(app, "tbs")
+            assert "jump cache" in text_of(app.panes["tbs"].stats)
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_tlb_broadcast_appears_with_origin_and_targets() -> None:
+    m = machine_for(guest("mmu"), 2)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: any(e.info.get("broadcast") for e in app.model.tlb_ops),
+                        what="a broadcast TLB flush")
+            await pilot.press("T")
+            await pilot.pause(0.3)
+            text = pane_text(app, "tlb")
+            assert "TLBIMVAIS" in text and "⇒ cpus {0,1}" in text, text
+            await pilot.press("f")  # the event filter: only TLB maintenance, only cpu1's
+            await pilot.pause()
+            app.screen.query_one("Input").value = "tlb_flush cpu1"
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            lines = pane_text(app, "events").splitlines()
+            assert "tlb_flush" in lines[0] and "cpu1" in lines[0]  # the filter named in the status line
+            assert len(lines) > 1 and all("cpu1 tlb_flush" in line for line in lines[1:]), lines
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_code_writes_show_tb_invalidations_with_their_cause() -> None:
+    m = machine_for(guest("smc"), 2)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.model.snapshot is not None and app.model.snapshot.finished,
+                        what="smc to finish")
+            await pilot.pause(0.3)
+            assert m.exit_code == 0
+            assert any(e.kind == "tb_invalidate" and e.info.get("cause") == "vcpu store" for e in app.model.events)
+            await pilot.press("e")
+            await pilot.pause(0.3)
+            assert "tb_invalidate" in pane_text(app, "events") and "(vcpu store)" in pane_text(app, "events")
+            await pilot.press("t")
+            await pilot.pause(0.3)
+            stats = text_of(app.panes["tbs"].stats)
+            assert "vcpu store" in stats and "vcpu store 0 " not in stats
+            await pilot.press("q")
+        assert app.return_value == 0
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_pause_step_resume_keys() -> None:
+    m = machine_for(SMP_DEBUG, 4)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: sum(v.counters.insns > 0 for v in m.vcpus) == 4, what="four busy vCPUs")
+            await pilot.press("space")
+            await until(pilot, lambda: all(m.runctl.is_stopped(v) for v in m.vcpus), what="a pause")
+            await until(pilot, lambda: "paused by UI" in grid_text(app), what="paused shown")
+            assert grid_text(app).count("paused by UI") == 4
+            await pilot.press("3")  # cpu2
+            assert app.model.selected == 2
+            counts = [v.counters.insns for v in m.vcpus]
+            pcs = [v.R[15] for v in m.vcpus]
+            await pilot.press("s")
+            await until(pilot, lambda: m.vcpus[2].counters.insns == counts[2] + 1, what="one step on cpu2")
+            assert [v.counters.insns for v in m.vcpus] == [c + (i == 2) for i, c in enumerate(counts)]
+            assert m.vcpus[2].R[15] != pcs[2] and [v.R[15] for i, v in enumerate(m.vcpus) if i != 2] == \
+                [p for i, p in enumerate(pcs) if i != 2]
+            await until(pilot, lambda: "stepped" in grid_text(app), what="stepped shown")
+            await pilot.press("S")  # each vCPU one instruction, in turn
+            await until(pilot, lambda: [v.counters.insns for v in m.vcpus] == [c + 1 + (i == 2) for i, c in
+                                                                                enumerate(counts)],
+                        what="lockstep")
+            await pilot.press("p")  # resume cpu2 alone
+            await until(pilot, lambda: m.vcpus[2].counters.insns > counts[2] + 1000, what="cpu2 running")
+            assert all(m.runctl.held(v) for i, v in enumerate(m.vcpus) if i != 2)
+            await pilot.press("space")  # cpu2 runs, so: pause everything
+            await until(pilot, lambda: all(m.runctl.held(v) for v in m.vcpus), what="all paused")
+            await pilot.press("space")  # and resume everything
+            await until(pilot, lambda: not any(m.runctl.held(v) for v in m.vcpus), what="all resumed")
+            await until(pilot, lambda: grid_text(app).count("running") == 4, what="running shown")
+            await pilot.press("q")
+        assert app.return_value == EXIT_QUIT
+        assert m.finished
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_breakpoint_by_symbol_stops_the_guest_there() -> None:
+    m = machine_for(SMP_DEBUG, 4, held=True)
+    special = m.image.lookup("special")
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.model.snapshot is not None, what="a frame")
+            await pilot.press("b")
+            await pilot.pause()
+            inp = app.screen.query_one("Input")
+            inp.value = "special"
+            await pilot.press("enter")
+            await until(pilot, lambda: special in m.runctl.breakpoint_list(), what="the breakpoint")
+            await pilot.press("space")  # run
+            v = await until(pilot, lambda: next((v for v in m.vcpus if m.runctl.stop_reason(v) and
+                                                 m.runctl.stop_reason(v).get("reason") == "breakpoint"), None),
+                            what="a vCPU at the breakpoint")
+            assert v.index == 3 and v.R[15] == special  # only core 3 calls special()
+            await until(pilot, lambda: "at breakpoint" in grid_text(app), what="at breakpoint shown")
+            await pilot.press("4")
+            await pilot.pause(0.3)
+            assert "special" in pane_text(app, "code")  # the code pane follows cpu3: PC marker on special
+            # run to a symbol: every vCPU runs until one reaches bump
+            await pilot.press("g")
+            await pilot.pause()
+            app.screen.query_one("Input").value = "bump"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.run_to is None, what="a vCPU at bump")
+            hit = m.vcpus[app.model.selected]  # the dashboard selects the vCPU that got there
+            assert m.runctl.stop_reason(hit) == {"reason": "breakpoint", "pc": m.image.lookup("bump")}
+            assert hit.R[15] == m.image.lookup("bump")
+            assert m.image.lookup("bump") not in m.runctl.breakpoint_list()  # the temporary one is gone
+            await until(pilot, lambda: all(m.runctl.is_stopped(v) for v in m.vcpus), what="the others held")
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_tb_inspector_shows_generated_source() -> None:
+    m = machine_for(SMP_DEBUG, 1, threads="single")
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("t")
+            await until(pilot, lambda: app.model.hot_tbs, what="hot blocks")
+            app.panes["tbs"].list.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, TBInspector), what="the inspector")
+            inspector: Optional[TBInspector] = app.screen  # type: ignore[assignment]
+            assert inspector is not None
+            python = text_of(inspector.query_one("#python"))
+            assert "def " in python and "R[" in python or "R =" in python, python[:400]
+            guest_text = text_of(inspector.query_one("#guest"))
+            assert f"{inspector.tb.pc:08x}" in guest_text
+            assert "executed" in text_of(inspector.query_one("#tb-head"))
+            await pilot.press("escape")
+            assert not isinstance(app.screen, TBInspector)
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_quit_after_the_guest_ended_returns_its_status() -> None:
+    m = machine_for(guest("hello"), 1)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.model.snapshot is not None and app.model.snapshot.finished,
+                        what="hello to finish")
+            await pilot.pause(0.3)
+            assert "EXITED 0" in text_of(app.panes["status"])
+            await pilot.press("o")
+            await pilot.pause(0.2)
+            assert "Hello" in pane_text(app, "console") or "hello" in pane_text(app, "console")
+            await pilot.press("escape")
+            await pilot.press("q")
+        assert app.return_value == 0
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_gdb_and_the_dashboard_agree_on_stops() -> None:
+    """A pause in the dashboard stops gdb's continue (SIGINT, as QEMU reports a stop from its
+    monitor); a breakpoint hit reported to gdb shows in the dashboard."""
+    from tuiemu.gdbstub.server import GdbServer
+
+    from ..gdbstub.gdbmi import Gdb, need_gdb
+
+    need_gdb()
+    m = machine_for(SMP_DEBUG, 4, held=True)
+    server = GdbServer(m, "127.0.0.1", 0)
+    server.start()
+
+    async def body() -> None:
+        app = Dashboard(m, server, line_table=False)
+        with Gdb(SMP_DEBUG) as gdb:
+            gdb.connect(server.port)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until(pilot, lambda: app.model.frame is not None and app.model.frame.gdb_connected,
+                            what="gdb shown as attached")
+                assert "gdb attached" in text_of(app.panes["status"])
+                gdb.mi("-exec-continue")
+                await until(pilot, lambda: sum(v.counters.insns > 0 for v in m.vcpus) == 4, what="a busy guest")
+                await pilot.press("space")
+                await until(pilot, lambda: all(m.runctl.is_stopped(v) for v in m.vcpus), what="the pause")
+                stop = gdb.wait_stopped()
+                assert stop["reason"] == "signal-received" and stop["signal-name"] == "SIGINT", stop
+                # and the other way: gdb's breakpoint, seen in the dashboard
+                gdb.mi("-break-insert special")
+                gdb.mi("-exec-continue")
+                stop = gdb.wait_stopped()
+                assert stop["reason"] == "breakpoint-hit" and stop["thread-id"] == "4"
+                await until(pilot, lambda: "at breakpoint" in cpu_row(app, 3), what="cpu3 at the breakpoint")
+                assert all("stopped by debugger" in cpu_row(app, n) for n in (0, 1, 2))
+                gdb.cli("kill")
+    try:
+        asyncio.run(body())
+    finally:
+        server.close()
+        finish(m)
+
+
+def cpu_row(app: Dashboard, n: int) -> str:
+    return next(line for line in grid_text(app).splitlines() if f"cpu{n}" in line)
+
+
+def test_typing_in_the_console_reaches_the_guest_uart() -> None:
+    """The echo guest reads the PL011 polled: keys typed into the focused console pane are its
+    input, and its echo comes back into the pane."""
+    m = machine_for(Path(__file__).resolve().parents[1] / "guests" / "own" / "echo.elf", 1)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("o")
+            await until(pilot, lambda: b"[1 polled, no FIFO]" in app.model.console, what="the prompt")
+            assert app.focused is app.panes["console"]
+            await pilot.press("h", "i", "ctrl+j")
+            await until(pilot, lambda: b"[1] characters: 003" in app.model.console, what="the echo")
+            assert "[1 polled, no FIFO] hi" in pane_text(app, "console")
+            assert app.panes["console"].sent == 3
+            await pilot.press("q")  # keys go to the guest while the console has the focus...
+            await pilot.pause(0.3)
+            assert app.is_running and app.panes["console"].sent == 4
+            await pilot.press("escape", "q")  # ...escape gives them back to the dashboard
+        assert app.return_value == EXIT_QUIT
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_source_view_follows_the_pc_with_dwarf_lines() -> None:
+    m = machine_for(SMP_DEBUG, 4, threads="single", held=True)
+    bump = m.image.lookup("bump")
+    m.runctl.add_breakpoint(bump, owner="test")
+
+    async def body() -> None:
+        app = Dashboard(m)  # reads the ELF's DWARF line table in a worker
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.panes["code"].lines is not None, what="the line table")
+            await pilot.press("space")
+            await until(pilot, lambda: any(m.runctl.at_hit(v) for v in m.vcpus), what="a stop in bump")
+            app.model.selected = next(v.index for v in m.vcpus if m.runctl.at_hit(v))
+            await pilot.press("d")
+            await pilot.pause(0.3)
+            text = pane_text(app, "code")
+            assert "smp_debug.c:" in text and "void __attribute__((noinline)) bump(uint32_t core)" in text
+            marked = [line for line in text.splitlines() if "▶" in line]
+            assert len(marked) == 1 and "counters[core] + 1" in marked[0], text
+            await pilot.press("d")  # and back to the disassembly, the breakpoint marked
+            await pilot.pause(0.3)
+            assert "● ▶ " in pane_text(app, "code") or "●▶" in pane_text(app, "code")
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
