@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 REPO = Path(__file__).resolve().parents[1]
-GUESTS = REPO.parent / "shared" / "guests" / "tests"
+GUESTS = REPO / "tests" / "guests" / "conformance" / "tests"
 
 CHILD = r"""
 import json, resource, sys, time

@@ -51,3 +51,22 @@ def test_handler_returning_false_takes_the_undefined_exception(isa: str, interp:
     insn = CODE + (2 if thumb else 4)
     assert (pc, mode, lr) == (VBAR + 4, MODE_UND, insn + (2 if thumb else 4))
     assert bool(spsr & PSR_T) == thumb
+
+
+@pytest.mark.parametrize("interp", [False, True], ids=["translator", "interp"])
+@pytest.mark.parametrize("word, passes", [
+    (0x6C907700, False),  # ldclvs p7, c7, [r0]: V clear, so the coprocessor access never happens
+    (0x17F000F0, False),  # a UDF pattern with cond NE after Z was set: not executed
+    (0x0C907700, True),   # ldcleq: the condition passes, there is no coprocessor 7: Undefined
+    (0x07F000F0, True),   # UDF pattern with cond EQ (Z set): Undefined
+])
+def test_failed_condition_comes_before_undefined(word: int, passes: bool, interp: bool) -> None:
+    """A conditional A32 instruction in an unallocated or coprocessor encoding is a no-op when its
+    condition fails (the condition check comes first, as in QEMU); it is Undefined when it passes."""
+    movs = 0xE3B00000  # movs r0, #0: Z set, C and V clear
+    done = struct.pack("<II", movs, word) + struct.pack("<I", LOOP)  # b . right after it
+    pc, mode, _, _ = _run(done, False, interp)
+    if passes:
+        assert (pc, mode) == (VBAR + 4, MODE_UND)
+    else:
+        assert (pc, mode) == (CODE + 8, 0x13)  # still in SVC, looping at the next instruction

@@ -23,7 +23,10 @@ def translate_block(src: CodeSource, b: Block, x: Any, page: PageCopy, ppc: int,
     while True:
         word = m32[off >> 2]
         b.begin_insn(pc, 4)
-        emit_insn(b, decode(word), word)
+        decoded = decode(word)
+        # an encoding no pattern knows is still conditional unless it is in the cond=1111 space: a
+        # failing condition makes it a no-op, as on the hardware (the check comes first) and in QEMU
+        emit_insn(b, decoded, word, None if decoded is not None or word >> 28 == 0xF else word >> 28)
         n += 1
         pc += 4
         off += 4

@@ -54,32 +54,40 @@ class Engine:
         prev: Optional[TB] = None
         nxt: Optional[TB] = None
         tb: Optional[TB] = None
+        running = True
         try:
-            while True:
-                if nxt is None:
-                    flags = st.tb_flags
-                    key = (flags << 32) | R[15]
-                    tb = jc.get(key)
-                    if tb is None:
-                        tb = self.find_tb(x, R[15], flags)
-                        jc[key] = tb
-                        if not tb.valid:
-                            jc.pop(key, None)
-                    else:
-                        x.counters.jc_hits += 1
-                    if chain and prev is not None and prev.flags == flags:
-                        self._maybe_link(prev, tb, R[15])
-                else:
-                    tb = nxt
-                prev = tb
-                tb.execs += 1
-                nxt = tb.fn(R, F, x)
-                executed += tb.ninsns
-                ntbs += 1
-                if x.exit_request or executed + x.extra_insns >= budget:
-                    break
-        except GuestException as e:
-            executed += self._fault(x, tb, e)
+            while running:
+                try:
+                    while True:
+                        if nxt is None:
+                            flags = st.tb_flags
+                            key = (flags << 32) | R[15]
+                            tb = jc.get(key)
+                            if tb is None:
+                                tb = self.find_tb(x, R[15], flags)
+                                jc[key] = tb
+                                if not tb.valid:
+                                    jc.pop(key, None)
+                            else:
+                                x.counters.jc_hits += 1
+                            if chain and prev is not None and prev.flags == flags:
+                                self._maybe_link(prev, tb, R[15])
+                        else:
+                            tb = nxt
+                        prev = tb
+                        tb.execs += 1
+                        nxt = tb.fn(R, F, x)
+                        executed += tb.ninsns
+                        ntbs += 1
+                        if x.exit_request or executed + x.extra_insns >= budget:
+                            running = False
+                            break
+                except GuestException as e:
+                    # The vCPU takes the exception and goes on at its vector here: an OS takes
+                    # page faults all the time, and a trip out to the scheduler costs several of them.
+                    executed += self._fault(x, tb, e)
+                    nxt = prev = None
+                    running = not (x.exit_request or executed + x.extra_insns >= budget)
         finally:
             executed += x.extra_insns  # iterations that self-looping blocks ran inside themselves
             x.extra_insns = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.state import PSR_GE_MASK, bank_of
+from ...core.state import PSR_GE_MASK, VALID_MODES, bank_of
 from ..codegen import Block
 from ..decodetree import Args
 from ..isa import LR, PC, SP
@@ -317,6 +317,10 @@ def mcrr(b: Block, a: Args) -> bool:
 
 @handler("srs")
 def srs(b: Block, a: Args) -> bool:
+    """UNPREDICTABLE from User mode or to a mode that does not exist here (Hyp, Monitor, reserved):
+    Undefined, as QEMU makes it."""
+    if not b.priv or a.mode not in VALID_MODES:
+        return False
     b.exit_helper("SRS", rt_srs, f"X, {a.mode}, {a.p}, {a.u}, {a.w}, {b.cur_size}")
     return True
 
