@@ -57,7 +57,8 @@ _TABLE: Dict[tuple, Reg] = {
     (15, 2, 0, 0, 0): Reg("CSSELR", attr="csselr", wmask=0xF),
     (15, 0, 1, 0, 0): Reg("SCTLR", attr="sctlr"),
     (15, 0, 1, 0, 1): Reg("ACTLR", attr="actlr"),
-    (15, 0, 1, 0, 2): Reg("CPACR", attr="cpacr", wmask=0x00F00000),
+    # cp10/cp11 access, D32DIS and ASEDIS (the bits QEMU's cortex-a15 keeps)
+    (15, 0, 1, 0, 2): Reg("CPACR", attr="cpacr", wmask=0xC0F00000, op="fp_access"),
     (15, 0, 2, 0, 0): Reg("TTBR0", attr="ttbr0", op="context"),
     (15, 0, 2, 0, 1): Reg("TTBR1", attr="ttbr1", op="context"),
     (15, 0, 2, 0, 2): Reg("TTBCR", attr="ttbcr", wmask=0x37, op="context"),
@@ -183,5 +184,7 @@ def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: Any) ->
         setattr(s, reg.attr, (old & ~reg.wmask) | (value & reg.wmask))
         if reg.attr == "sctlr" and (old ^ value) & 1 or reg.op == "context":
             hooks.context_changed(vcpu)
+        elif reg.op == "fp_access":
+            s.update_fp_access()
     return True
 

@@ -8,6 +8,10 @@ into Python locals at entry and push it back at exit:
     R[16] NF  bit 31 is N                       R[17] ZF  zero iff Z is set
     R[18] CF  0 or 1                            R[19] VF  bit 31 is V
     R[20] QF  0 or 1 (sticky saturation)        R[21] GE  4 bits
+    R[22..53] D0-D31 as 64-bit ints (the bits; S2n and S2n+1 are the low and high halves of Dn,
+              Qn is D2n:D2n+1)                  R[54] FPSCR
+
+Integer-only blocks never touch R[22:], so the FP state costs them nothing.
 
 Everything else in CPSR (mode, T, IT, E, A, I, F) sits in ``cpsr_ctl`` and only
 changes at block boundaries, so it is never cached in generated code.
@@ -17,7 +21,8 @@ from __future__ import annotations
 from typing import Dict, List
 
 NF, ZF, CF, VF, QF, GE = 16, 17, 18, 19, 20, 21
-NREGS = 22
+D0, FPSCR = 22, 54
+NREGS = 55
 
 MODE_USR, MODE_FIQ, MODE_IRQ, MODE_SVC = 0x10, 0x11, 0x12, 0x13
 MODE_MON, MODE_ABT, MODE_HYP, MODE_UND, MODE_SYS = 0x16, 0x17, 0x1A, 0x1B, 0x1F
@@ -29,12 +34,20 @@ PSR_N, PSR_Z, PSR_C, PSR_V, PSR_Q = 1 << 31, 1 << 30, 1 << 29, 1 << 28, 1 << 27
 PSR_J, PSR_E, PSR_A, PSR_I, PSR_F, PSR_T = 1 << 24, 1 << 9, 1 << 8, 1 << 7, 1 << 6, 1 << 5
 PSR_GE_MASK = 0xF << 16
 PSR_IT_MASK = (3 << 25) | (0x3F << 10)
+FPEXC_EN = 1 << 30
+CPACR_ASEDIS = 1 << 31
+FPSCR_VEC_MASK = 0x00370000  # Stride (21:20) and Len (18:16)
+FPSCR_MASK = 0xFFF7009F  # the bits this core has: no trap enables (RAZ/WI), no bit 19
+
 # Bits kept in cpsr_ctl (everything but NZCV, Q and GE).
 CTL_MASK = 0x07FFFFFF & ~PSR_GE_MASK & ~PSR_Q
 
 # TB flag bits: the state that changes how code decodes or which privilege it runs with.
 TBF_THUMB = 1 << 0
 TBF_PRIV = 1 << 1
+TBF_VFP = 1 << 2  # VFP and Advanced SIMD enabled: CPACR cp10 grants this privilege, FPEXC.EN set
+TBF_NEON = 1 << 3  # ... and CPACR.ASEDIS does not disable Advanced SIMD
+TBF_FPVEC = 1 << 4  # FPSCR.Len or .Stride non-zero: VFP data processing is UNDEFINED (no short vectors)
 TBF_IT_SHIFT = 8  # 8 bits of ITSTATE
 
 
@@ -59,7 +72,7 @@ class CPUState:
         "mpidr", "midr", "sctlr", "vbar", "cpacr", "ttbr0", "ttbr1", "ttbcr", "dacr", "dfsr", "dfar",
         "ifsr", "ifar", "par", "contextidr", "tpidrurw", "tpidruro", "tpidrprw", "prrr", "nmrr",
         "actlr", "csselr", "cntkctl", "cntp_ctl", "cntp_cval", "cntv_ctl", "cntv_cval", "cntvoff",
-        "excl_addr", "excl_val", "excl_size", "event_reg",
+        "excl_addr", "excl_val", "excl_size", "event_reg", "fpexc", "fp_tbf",
     )
 
     def __init__(self, index: int) -> None:
@@ -90,7 +103,8 @@ class CPUState:
         self.excl_val = 0
         self.excl_size = 0
         self.event_reg = 0
-        self._update_flags()
+        self.fpexc = 0
+        self.update_fp_access()
 
     # ---- CPSR -------------------------------------------------------------
     @property
@@ -144,8 +158,22 @@ class CPUState:
         c = self.cpsr_ctl
         flags = TBF_THUMB if c & PSR_T else 0
         if (c & 0x1F) != MODE_USR:
-            flags |= TBF_PRIV
+            flags |= TBF_PRIV | self.fp_tbf[1]
+        else:
+            flags |= self.fp_tbf[0]
         self.tb_flags = flags | (itstate(c) << TBF_IT_SHIFT)
+
+    def update_fp_access(self) -> None:
+        """Recompute the FP TB flags after CPACR, FPEXC or FPSCR.Len/Stride changed. CPACR.cp10
+        decides (cp11 must equal it): 0b01 grants PL1 only, 0b11 every privilege."""
+        on = 0
+        if self.fpexc & FPEXC_EN:
+            on = TBF_VFP | (0 if self.cpacr & CPACR_ASEDIS else TBF_NEON)
+            if self.R[FPSCR] & FPSCR_VEC_MASK:
+                on |= TBF_FPVEC
+        cp10 = (self.cpacr >> 20) & 3
+        self.fp_tbf = (on if cp10 == 3 else 0, on if cp10 in (1, 3) else 0)
+        self._update_flags()
 
     def set_itstate(self, it: int) -> None:
         self.cpsr_ctl = (self.cpsr_ctl & ~PSR_IT_MASK) | itstate_bits(it)

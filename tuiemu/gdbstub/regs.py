@@ -1,17 +1,18 @@
-"""Register packets: ``g``/``G`` (all registers) and ``p``/``P`` (one register).
+"""Register packets: ``g``/``G`` (the core registers) and ``p``/``P`` (any one register).
 
-Layout (see target_xml): r0-r15 then cpsr, 4 bytes each, little-endian. Writes
-go to the registers of the vCPU's current mode (banked copies are not shown);
-a write to pc clears bit 0 and, if it was set, switches to Thumb, as a BX
-would. A vCPU must be stopped to have its registers written.
+Layout (see target_xml): ``g`` is r0-r15 then cpsr, 4 bytes each, little-endian; d0-d31 (8 bytes)
+and fpscr (4) are reached with ``p``/``P`` by their regnums. Writes go to the registers of the
+vCPU's current mode (banked copies are not shown); a write to pc clears bit 0 and, if it was set,
+switches to Thumb, as a BX would. A vCPU must be stopped to have its registers written.
 """
 from __future__ import annotations
 
 import struct
 from typing import TYPE_CHECKING, Any, List, Optional
 
+from ..core.state import D0, FPSCR, FPSCR_MASK
 from .packets import hexlify, unhexlify
-from .target_xml import CPSR_REGNUM, REGISTERS
+from .target_xml import CPSR_REGNUM, D0_REGNUM, FPSCR_REGNUM, REGISTERS
 
 if TYPE_CHECKING:
     from .stub import Stub
@@ -24,16 +25,34 @@ def register_values(v: Any) -> List[int]:
     return [v.R[i] & 0xFFFFFFFF for i in range(16)] + [v.state.get_cpsr() & 0xFFFFFFFF]
 
 
+def register_size(regnum: int) -> int:
+    """Bytes of a register in p/P packets (0: no such register)."""
+    if 0 <= regnum <= 15 or regnum in (CPSR_REGNUM, FPSCR_REGNUM):
+        return 4
+    return 8 if D0_REGNUM <= regnum < FPSCR_REGNUM else 0
+
+
 def read_register(v: Any, regnum: int) -> Optional[int]:
     if 0 <= regnum <= 15:
         return v.R[regnum] & 0xFFFFFFFF
     if regnum == CPSR_REGNUM:
         return v.state.get_cpsr() & 0xFFFFFFFF
+    if D0_REGNUM <= regnum < FPSCR_REGNUM:
+        return v.R[D0 + regnum - D0_REGNUM]
+    if regnum == FPSCR_REGNUM:
+        return v.R[FPSCR]
     return None
 
 
 def write_register(v: Any, regnum: int, value: int) -> bool:
+    if D0_REGNUM <= regnum < FPSCR_REGNUM:
+        v.R[D0 + regnum - D0_REGNUM] = value & 0xFFFFFFFFFFFFFFFF
+        return True
     value &= 0xFFFFFFFF
+    if regnum == FPSCR_REGNUM:
+        v.R[FPSCR] = value & FPSCR_MASK
+        v.state.update_fp_access()  # Len/Stride are part of the TB flags
+        return True
     if regnum == 15:
         if value & 1:
             v.state.set_thumb(True)
@@ -87,7 +106,7 @@ def cmd_p(stub: Stub, args: bytes) -> bytes:
     except ValueError:
         return b"E01"
     value = read_register(stub.general_vcpu(), regnum)
-    return b"E00" if value is None else le32(value)
+    return b"E00" if value is None else hexlify(value.to_bytes(register_size(regnum), "little"))
 
 
 def cmd_P(stub: Stub, args: bytes) -> bytes:
@@ -97,11 +116,11 @@ def cmd_P(stub: Stub, args: bytes) -> bytes:
         raw = unhexlify(val)
     except ValueError:
         return b"E01"
-    if not sep or len(raw) != 4:
+    if not sep or len(raw) != (register_size(regnum) or 4):
         return b"E01"
     v = stub.general_vcpu()
     if not stub.m.runctl.held(v):
         return b"E10"
-    if not write_register(v, regnum, struct.unpack("<I", raw)[0]):
+    if not write_register(v, regnum, int.from_bytes(raw, "little")):
         return b"E00"
     return b"OK"

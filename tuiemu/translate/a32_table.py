@@ -7,6 +7,8 @@ spaces that sit inside data processing, then the general forms.
 from __future__ import annotations
 
 from .decodetree import Decoder, table
+from .neon_table import all_neon_patterns
+from .vfp_table import vfp_patterns
 
 C = "cond:4!1111"
 
@@ -136,4 +138,5 @@ A32_PATTERNS = table([
     ("SVC", f"{C} 1111 imm:24", "svc"),
 ], fields=A32_FIELDS, formats=A32_FORMATS)
 
-A32_DECODER = Decoder(A32_PATTERNS, key_bits=[(20, 8), (4, 4)])
+# VFP and Advanced SIMD first: VFP rows sit inside the MCR/MCRR space (coprocessors 10 and 11).
+A32_DECODER = Decoder(vfp_patterns(C) + all_neon_patterns(a32=True) + A32_PATTERNS, key_bits=[(20, 8), (4, 4)])

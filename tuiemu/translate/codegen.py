@@ -22,7 +22,8 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from ..core import state
 from .isa import AL, CC, CS, EQ, GE, GT, HI, LE, LS, LT, MI, NE, PL, VC, VS
 
-LOCAL_NAMES = [f"r{i}" for i in range(15)] + ["pc", "nf", "zf", "cf", "vf", "qf", "ge"]
+LOCAL_NAMES = ([f"r{i}" for i in range(15)] + ["pc", "nf", "zf", "cf", "vf", "qf", "ge"]
+               + [f"d{i}" for i in range(32)] + ["fpscr"])  # R's layout, see core/state.py
 FLAG_INDEX = {"nf": state.NF, "zf": state.ZF, "cf": state.CF, "vf": state.VF, "qf": state.QF, "ge": state.GE}
 M = "0xFFFFFFFF"  # the 32-bit mask, as handlers write it into generated code
 
@@ -55,6 +56,7 @@ class Block:
     """The code of one block as it is emitted; an A32 block (the Thumb front end uses a subclass)."""
 
     thumb = False  # the instruction set, for PC reads and interworking exits (ThumbBlock: True)
+    tb_flags = 0  # the TB flags it is translated for (core/state.py TBF_*), set by the translator
 
     def __init__(self, pc: int, priv: bool) -> None:
         self.start_pc = pc

@@ -34,6 +34,8 @@ from .isa import (
     SUB,
     TST,
 )
+from .neon_table import all_neon_patterns
+from .vfp_table import vfp_patterns
 
 
 def _ldst16(name: str, bits: str, sz: int, l: int, mode: str, **consts: object) -> tuple:
@@ -290,7 +292,10 @@ T32_PATTERNS = _t32([
 
 
 T16_DECODER = Decoder(T16_PATTERNS, key_bits=[(8, 8)])
-T32_DECODER = Decoder(T32_PATTERNS, key_bits=[(20, 9), (15, 1)])
+# VFP and Advanced SIMD first: VFP rows sit inside the MCR/MCRR space (coprocessors 10 and 11),
+# Advanced SIMD loads and stores in the load/store space (as stores of signed values).
+T32_DECODER = Decoder(vfp_patterns("1110") + all_neon_patterns(a32=False) + T32_PATTERNS,
+                      key_bits=[(20, 9), (15, 1)])
 
 
 def is_t32(hw1: int) -> bool:

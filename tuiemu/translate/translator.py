@@ -50,6 +50,7 @@ class Translator:
         ppc = x.tlb.fetch_phys(pc, priv)
         region = self.host_region(ppc)
         b = fe.block_class(pc, bool(priv))
+        b.tb_flags = flags
         b.page_seqs[ppc >> PAGE_SHIFT] = self.code.begin_translation(ppc >> PAGE_SHIFT)
         page = PageCopy(region, ppc)
         b.breakpoints = self.breakpoints if breakpoints else frozenset()

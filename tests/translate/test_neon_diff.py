@@ -1,0 +1,46 @@
+"""Differential test: random Advanced SIMD sequences (A32 and T32) against Unicorn (QEMU's front
+end, cortex-a15): core and extension registers, FPSCR (QC and the cumulative flags from the
+"standard FPSCR value" float operations) and memory, and which encodings are UNDEFINED."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .neongen import NEON_CLASSES, a32, t32, unicorn_lax
+from .vfpgen import FPStart, check, fp_starts
+
+pytest.importorskip("unicorn")
+
+# Index registers (Rm) for the loads and stores: small, 32-byte strides, so three post-indexed
+# accesses stay inside the data buffer and aligned, as the base registers are.
+STRIDES = st.tuples(*[st.sampled_from([0, 32, 64, 0xFFFFFFE0, 0xFFFFFFC0])] * 9)
+
+
+def for_class(name: str, start: FPStart, data: st.DataObject) -> FPStart:
+    if name != "ldst":
+        return start
+    regs = start.regs[:4] + data.draw(STRIDES, label="strides") + start.regs[13:]
+    return start._replace(regs=regs)
+
+
+SETTINGS: Dict[str, Any] = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                       HealthCheck.filter_too_much])
+
+
+@pytest.mark.parametrize("name", sorted(NEON_CLASSES))
+@settings(max_examples=60, **SETTINGS)
+@given(data=st.data(), start=fp_starts)
+def test_class_a32(name: str, data: st.DataObject, start: FPStart) -> None:
+    bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=3), label="bodies")
+    check([a32(b) for b in bodies], for_class(name, start, data), undefined=lambda w: unicorn_lax(w, False))
+
+
+@pytest.mark.parametrize("name", sorted(NEON_CLASSES))
+@settings(max_examples=25, **SETTINGS)
+@given(data=st.data(), start=fp_starts)
+def test_class_t32(name: str, data: st.DataObject, start: FPStart) -> None:
+    bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=3), label="bodies")
+    check([t32(b) for b in bodies], for_class(name, start, data), thumb=True, undefined=lambda w: unicorn_lax(w, True))
