@@ -11,10 +11,13 @@ import time
 import traceback
 from typing import Any, List, NoReturn, Optional, Tuple
 
+from . import boot
+from .devices import virt_dtb
 from .devices.console import Console
+from .devices.virtio_blk import BlockError
 from .exitcodes import EXIT_INTERNAL, EXIT_LOAD_ERROR, EXIT_MAX_INSNS, EXIT_QUIT
 from .loader import LoadError
-from .machine import Machine
+from .machine import RAM_BASE, Machine
 from .stats import format_stats
 
 RAM_MIN, RAM_MAX = 1 << 20, 3 << 30  # RAM sits at 0x40000000: at most 3 GiB fits below 4 GiB
@@ -44,9 +47,31 @@ def parse_size(text: str) -> int:
     return size & ~0xFFF
 
 
+def parse_drive(text: str) -> Tuple[str, bool]:
+    """QEMU's -drive, as far as tuiemu has drives: a raw image on virtio, maybe read-only."""
+    opts = dict(part.partition("=")[::2] for part in text.split(","))
+    unknown = set(opts) - {"file", "if", "format", "readonly", "media", "id"}
+    problem = (f"unsupported -drive option {sorted(unknown)[0]!r}" if unknown
+               else "-drive needs file=IMAGE" if not opts.get("file")
+               else "only if=virtio drives exist here" if opts.get("if", "virtio") != "virtio"
+               else "only format=raw images are supported" if opts.get("format", "raw") != "raw"
+               else "readonly= takes on or off" if opts.get("readonly", "off") not in ("on", "off") else None)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem} in -drive {text!r}")
+    return opts["file"], opts.get("readonly") == "on"
+
+
 def _add_run_options(r: argparse.ArgumentParser) -> None:
-    r.add_argument("elf", nargs="?", help="the program (an ARM ELF file)")
-    r.add_argument("-kernel", dest="kernel", help="same as the positional ELF (QEMU spelling)")
+    r.add_argument("elf", nargs="?", help="the program: an ARM ELF file, or a Linux zImage or uImage")
+    r.add_argument("-kernel", dest="kernel", help="same as the positional program (QEMU spelling)")
+    r.add_argument("-initrd", dest="initrd", metavar="FILE", help="initial ramdisk for a Linux kernel")
+    r.add_argument("-dtb", dest="dtb", metavar="FILE", help="device tree blob for a Linux kernel instead of "
+                   "the board's own (/chosen gets bootargs and the initrd range)")
+    r.add_argument("-drive", dest="drives", action="append", default=[], type=parse_drive,
+                   metavar="file=IMG,if=virtio,format=raw[,readonly=on]",
+                   help="a virtio-blk disk backed by a raw image file (repeatable)")
+    r.add_argument("--disk", dest="drives", action="append", type=lambda path: (path, False), metavar="IMG",
+                   help="same as -drive file=IMG,if=virtio,format=raw")
     r.add_argument("-smp", type=int, default=1, metavar="N", help="number of vCPUs (1-8)")
     r.add_argument("-m", type=parse_size, default=DEFAULT_RAM, metavar="SIZE", help="RAM size (default 128M)")
     r.add_argument("--threads", choices=("multi", "single"), default="multi",
@@ -56,7 +81,9 @@ def _add_run_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--max-insns", type=int, metavar="N", help=f"stop after N instructions (exit {EXIT_MAX_INSNS})")
     r.add_argument("--stats", action="store_true", help="print counters and lock contention at exit (stderr)")
     r.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace-event JSON file")
-    r.add_argument("--append", default=None, help="command line for SYS_GET_CMDLINE")
+    r.add_argument("-append", "--append", dest="append", default=None, metavar="CMDLINE",
+                   help="kernel command line (/chosen bootargs); for an ELF, the command line semihosting's "
+                        "SYS_GET_CMDLINE returns after the program's name")
     r.add_argument("--gdb", metavar="[HOST:]PORT", help="serve the GDB remote protocol (default host 127.0.0.1)")
     r.add_argument("-s", dest="gdb_default", action="store_true", help="same as --gdb 127.0.0.1:1234 (QEMU)")
     r.add_argument("-S", dest="start_paused", action="store_true",
@@ -75,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ui", action="store_true", help="watch and drive the run in the terminal dashboard")
     u = sub.add_parser("ui", help="open the dashboard on an ELF held at reset (space runs it)")
     _add_run_options(u)
+    d = sub.add_parser("dumpdtb", help="write the device tree a Linux boot gets (QEMU's -M virt,dumpdtb=FILE)")
+    d.add_argument("file", help="where to write the blob")
+    d.add_argument("-smp", type=int, default=1, metavar="N", help="number of vCPUs (1-8)")
+    d.add_argument("-m", type=parse_size, default=DEFAULT_RAM, metavar="SIZE", help="RAM size (default 128M)")
+    d.add_argument("-append", "--append", dest="append", default="", metavar="CMDLINE", help="/chosen bootargs")
+    d.add_argument("-initrd", dest="initrd", metavar="FILE", help="an initrd, for /chosen's initrd range")
     return p
 
 
@@ -112,7 +145,7 @@ def use_one_host_cpu() -> Optional[int]:
 def _check_options(args: argparse.Namespace, ui: bool) -> Optional[str]:
     """What makes the options unusable, before anything runs (so nothing is lost later)."""
     if not (args.elf or args.kernel):
-        return "no ELF file given"
+        return "no program given (an ELF file, or a Linux zImage or uImage)"
     if not 1 <= args.smp <= 8:
         return "-smp must be between 1 and 8"
     if sys.stdout is None:
@@ -135,8 +168,33 @@ def _check_options(args: argparse.Namespace, ui: bool) -> Optional[str]:
     return None
 
 
+def dumpdtb(args: argparse.Namespace) -> int:
+    """Write the tree as QEMU's dumpdtb does: the whole 1 MiB buffer, random seeds included."""
+    if not 1 <= args.smp <= 8:
+        print("tuiemu: -smp must be between 1 and 8", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    initrd = None
+    try:
+        if args.initrd:
+            start = boot.initrd_address(RAM_BASE, args.m)
+            initrd = (start, start + len(boot.read_file(args.initrd, "initrd")))
+        blob = virt_dtb.build(args.smp, args.m, os.urandom, args.append, initrd).blob()
+        with open(args.file, "wb") as f:
+            f.write(blob)
+    except LoadError as e:
+        print(f"tuiemu: {e}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    except OSError as e:
+        print(f"tuiemu: cannot write {args.file}: {e.strerror}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    print(f"tuiemu: dtb dumped to {args.file}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "dumpdtb":
+        return dumpdtb(args)
     ui = args.command == "ui" or args.ui
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack (hang diagnosis)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
@@ -149,10 +207,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     elf = args.elf or args.kernel
     cmdline = elf if args.append is None else f"{elf} {args.append}"
     console = Console(None) if ui else None  # the dashboard owns the terminal and shows the console itself
-    machine = Machine(ncpus=args.smp, ram_size=args.m, threads=args.threads, interp=args.interp,
-                      quantum=args.quantum, cmdline=cmdline, console=console)
     try:
-        image = machine.load_elf(elf)
+        machine = Machine(ncpus=args.smp, ram_size=args.m, threads=args.threads, interp=args.interp,
+                          quantum=args.quantum, cmdline=cmdline, console=console, disks=args.drives)
+    except BlockError as e:
+        print(f"tuiemu: {e}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    try:
+        image = machine.load_kernel(elf, initrd=args.initrd, append=args.append or "", dtb=args.dtb)
     except LoadError as e:
         print(f"tuiemu: {e}", file=sys.stderr)
         return EXIT_LOAD_ERROR

@@ -10,8 +10,9 @@ import heapq
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from . import boot
 from .core import cp15
 from .core.clock import GuestClock
 from .core.events import EventBus
@@ -24,7 +25,9 @@ from .core.snapshot import LockView, RegisterView, Snapshot, TBInfo, VCPUView, r
 from .core.state import TBF_PRIV, TBF_THUMB, CPUState
 from .core.vcpu import VCPU
 from .core.watchpoints import Watchpoints
+from .devices import virt_dtb
 from .devices.console import Console
+from .devices.fdt import DeviceTree
 from .devices.generic_timer import GenericTimer
 from .devices.gic import GICv2
 from .devices.gic_regs import CPU_SIZE as GICC_SIZE
@@ -33,7 +36,8 @@ from .devices.host_input import HostInput
 from .devices.pl011 import PL011
 from .devices.psci import PSCI
 from .devices.semihosting import Semihosting
-from .devices.virt_map import map_peripherals
+from .devices.virt_map import map_peripherals, seed_source
+from .devices.virtio_blk import VirtioBlk
 from .exitcodes import EXIT_ASLEEP, EXIT_OUTPUT, EXIT_PIPE, EXIT_UNHANDLED
 from .loader import Image, LoadError, load_elf
 from .mmu.address_space import AddressSpace, HostMemory, MMIORegion
@@ -63,7 +67,7 @@ class Machine:
 
     def __init__(self, ncpus: int = 1, ram_size: int = 128 << 20, threads: str = "multi",
                  interp: bool = False, console: Optional[Console] = None, quantum: int = 4096,
-                 cmdline: str = "") -> None:
+                 cmdline: str = "", disks: Sequence[Tuple[str, bool]] = ()) -> None:
         if not 1 <= ncpus <= 8:
             raise ValueError("-smp must be between 1 and 8")
         self.ncpus = ncpus
@@ -95,6 +99,7 @@ class Machine:
             wake = shared_wake or threading.Condition(threading.Lock())
             self.vcpus.append(VCPU(state, self, tlb, self.exclusive, wake))
         self.safe = SafeWork(self.vcpus, self.events, serial=threads == "single" or ncpus == 1)
+        self.code.in_flight, self.code.done_since = self.safe.in_flight, self.safe.done_since
 
         # translation
         self.cache = TBCache(self.code, self.events, [v.jump_cache for v in self.vcpus])
@@ -117,7 +122,10 @@ class Machine:
         self.space.add(MMIORegion("gicd", GICD_BASE, GICD_SIZE, self.gic.distributor))
         self.space.add(MMIORegion("gicc", GICC_BASE, GICC_SIZE, self.gic.cpu_interface))
         self.space.add(MMIORegion("uart", UART_BASE, 0x1000, self.uart))
-        self.peripherals = map_peripherals(self.space, self.gic, ncpus, ram_size, deterministic=threads == "single")
+        # virtio-blk disks: (image path, read-only); BlockError if one cannot be opened
+        self.disks = [VirtioBlk(path, readonly) for path, readonly in disks]
+        self.peripherals = map_peripherals(self.space, self.gic, ncpus, ram_size, deterministic=threads == "single",
+                                           virtio_devices=self.disks)
         self.semihosting = Semihosting(self.console, self.exit, self._heapinfo, cmdline=cmdline,
                                        stdin=self.host_input)
         self.psci = PSCI(self.vcpus, system_off=lambda: self.exit(0), system_reset=self._system_reset)
@@ -144,12 +152,45 @@ class Machine:
 
     # ---- loading ------------------------------------------------------------
     def load_elf(self, path: str) -> Image:
-        image = load_elf(path)
+        return self._load(load_elf(path))
+
+    def load_kernel(self, path: str, initrd: Optional[str] = None, append: str = "",
+                    dtb: Optional[str] = None) -> Image:
+        """QEMU's -kernel: an ELF runs from its entry point (``initrd`` and ``dtb`` do not apply and
+        are reported in the image's warnings); a zImage or uImage boots as Linux (``boot.py``)."""
+        if boot.is_elf(path):
+            image = load_elf(path)
+            image.warnings += [f"{what} is ignored: {path} is an ELF file, not a Linux image"
+                               for what, given in (("-initrd", initrd), ("-dtb", dtb)) if given]
+            return self._load(image)
+        kernel = boot.linux_kernel(path, RAM_BASE)
+        if kernel is None:
+            raise LoadError(f"{path}: not an ELF file, a zImage or a uImage")
+        data = boot.read_file(initrd, "initrd") if initrd else None
+        start = boot.initrd_address(RAM_BASE, self.ram.size)
+        tree = self.device_tree(append, (start, start + len(data)) if data else None, dtb)
+        return self._load(boot.linux_image(path, kernel, RAM_BASE, self.ram.size, data, tree.packed()))
+
+    def device_tree(self, bootargs: str = "", initrd: Optional[Tuple[int, int]] = None,
+                    path: Optional[str] = None) -> DeviceTree:
+        """The tree a Linux boot hands the kernel: the board's own, or the blob in ``path`` (-dtb), with
+        /chosen's bootargs and initrd range set as QEMU sets them."""
+        if path is None:
+            return virt_dtb.build(self.ncpus, self.ram.size, seed_source(self.threads == "single"), bootargs,
+                                  initrd)
+        try:
+            tree = DeviceTree.from_blob(boot.read_file(path, "device tree"), virt_dtb.DTB_SIZE)
+        except ValueError as e:
+            raise LoadError(f"{path}: {e}") from None
+        virt_dtb.set_chosen(tree, bootargs, initrd)
+        return tree
+
+    def _load(self, image: Image) -> Image:
         for seg in image.segments:
             end = seg.paddr + seg.memsz
             region = self.space.find(seg.paddr)
             if not isinstance(region, HostMemory) or end > region.end:
-                raise LoadError(f"{path}: segment {seg.paddr:#010x}-{end:#010x} lies outside RAM and flash")
+                raise LoadError(f"{image.path}: segment {seg.paddr:#010x}-{end:#010x} lies outside RAM and flash")
         for seg in image.segments:
             self.space.write_bytes(seg.paddr, seg.data, force=True)
             if seg.memsz > len(seg.data):
@@ -173,7 +214,11 @@ class Machine:
         """Run until the guest exits (returns its status), or ``max_insns`` have executed (returns None)."""
         self.scheduler.max_insns = max_insns
         self.scheduler.finished.clear()
-        self.scheduler.run()
+        try:
+            self.scheduler.run()
+        finally:
+            for disk in self.disks:  # what the guest wrote is in the image files when the run ends
+                disk.sync()
         self.console.flush()
         asleep = self.scheduler.asleep_forever
         if asleep is not None and self.exit_code is None:

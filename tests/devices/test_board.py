@@ -144,7 +144,7 @@ def _without_randomness(blob: bytes) -> bytes:
 @pytest.mark.parametrize("ncpus, ram_mib", [(1, 128), (2, 256)])
 def test_device_tree_is_qemus(ncpus: int, ram_mib: int) -> None:
     qemu = (DATA / f"qemu-virt-smp{ncpus}-{ram_mib}M.dtb").read_bytes()
-    ours = virt_dtb.build(ncpus, ram_mib << 20, bytes)
+    ours = virt_dtb.build(ncpus, ram_mib << 20, bytes).blob()
     assert len(ours) == 0x100000 and not any(ours[len(qemu):])
     assert _without_randomness(ours[:len(qemu)]) == _without_randomness(qemu)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Iterable, Optional, Set
+from typing import Any, Callable, Dict, Iterable, Optional, Set
 
 from .events import EventBus
 from .locks import InstrumentedLock
@@ -31,6 +31,7 @@ class SafeWork:
         self.lock = InstrumentedLock("safe-work")
         self.cond = threading.Condition(self.lock._lock)
         self.running: Set[int] = set()
+        self.exits = [0] * len(self.vcpus)  # per vCPU: stretches of translated code it has left
         self.pending = False
         self.count = 0
         self.total_stop_ns = 0
@@ -45,8 +46,17 @@ class SafeWork:
                 self.cond.wait()
             self.running.add(v.index)
 
+    def in_flight(self) -> Dict[int, int]:
+        """The vCPUs inside translated code now, each with its exit count: once a count moved on,
+        that vCPU has finished every access it had started (code pages use this as a grace period)."""
+        return {i: self.exits[i] for i in list(self.running)}
+
+    def done_since(self, seen: Dict[int, int]) -> bool:
+        return all(self.exits[i] > n for i, n in seen.items())
+
     def exec_end(self, v: Any) -> None:
         with self.lock:
+            self.exits[v.index] += 1
             self.running.discard(v.index)
             if self.pending:
                 self.cond.notify_all()

@@ -51,6 +51,36 @@ class DeviceTree:
                          RSVMAP_OFFSET, FDT_VERSION, FDT_LAST_COMP_VERSION, 0, 0, len(root))
         self.next_phandle = 0x8000  # where QEMU's allocator starts
 
+    @classmethod
+    def from_blob(cls, blob: bytes, size: int) -> DeviceTree:
+        """Edit an existing blob (a user's -dtb) in a ``size``-byte buffer. Raises ValueError if it
+        is not a device tree blob laid out as dtc writes one (strings after the structure)."""
+        if len(blob) < 40 or struct.unpack_from(">I", blob)[0] != FDT_MAGIC:
+            raise ValueError("not a device tree blob (bad magic)")
+        total, off_struct, off_strings = struct.unpack_from(">III", blob, 4)
+        version = struct.unpack_from(">I", blob, 20)[0]
+        if version < 17 or total > len(blob) or off_strings < off_struct:
+            raise ValueError("unsupported device tree blob (version 17 with strings after the structure needed)")
+        t = cls.__new__(cls)
+        t.buf = bytearray(blob[:total].ljust(max(size, total), b"\0"))
+        t._set_header(1, len(t.buf))
+        t.next_phandle = 0x8000
+        return t
+
+    def packed(self) -> bytes:
+        """The blob cut to what it holds (fdt_pack): what goes into guest RAM, compact."""
+        end = self._header(OFF_DT_STRINGS) + self._header(SIZE_DT_STRINGS)
+        out = bytearray(self.buf[:end])
+        struct.pack_into(">I", out, 4, end)
+        return bytes(out)
+
+    def has_node(self, path: str) -> bool:
+        try:
+            self._node(path)
+        except KeyError:
+            return False
+        return True
+
     def phandle(self) -> int:
         value = self.next_phandle
         self.next_phandle += 1

@@ -1,12 +1,14 @@
-"""The device tree QEMU 7.2's virt board describes itself with (cortex-a15, no -append).
+"""The device tree QEMU 7.2's virt board describes itself with (cortex-a15).
 
-QEMU leaves this blob at address 0, in flash, when the ELF it loads covers the start of RAM.
-The nodes and properties are added in QEMU's order, so the blob has QEMU's bytes apart from
-/chosen's kaslr-seed and rng-seed, which are random on every boot there too.
+QEMU leaves this blob at address 0, in flash, when the ELF it loads covers the start of RAM; for a
+Linux kernel it puts it in RAM after the initrd, with /chosen's bootargs (a non-empty -append) and
+initrd range added last, in that order. The nodes and properties are added in QEMU's order, so the
+blob has QEMU's bytes apart from /chosen's kaslr-seed and rng-seed, which are random on every boot
+there too.
 """
 from __future__ import annotations
 
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from .fdt import DeviceTree, Value
 from .virtio_mmio import BASE as VIRTIO_BASE
@@ -37,7 +39,9 @@ def _node(t: DeviceTree, parent: str, name: str, *props: Tuple[str, Value]) -> s
     return path
 
 
-def build(ncpus: int, ram_size: int, random_bytes: Callable[[int], bytes]) -> bytes:
+def build(ncpus: int, ram_size: int, random_bytes: Callable[[int], bytes], bootargs: str = "",
+          initrd: Optional[Tuple[int, int]] = None) -> DeviceTree:
+    """The tree; ``initrd`` is its (start, end) in RAM."""
     t = DeviceTree(DTB_SIZE)
     root_props: List[Tuple[str, Value]] = [("compatible", "linux,dummy-virt"), ("#address-cells", 2),
                                            ("#size-cells", 2), ("model", "linux,dummy-virt")]
@@ -105,10 +109,22 @@ def build(ncpus: int, ram_size: int, random_bytes: Callable[[int], bytes]) -> by
     _node(t, "", "platform-bus@c000000", ("compatible", ["qemu,platform", "simple-bus"]), ("#size-cells", 1),
           ("#address-cells", 1), ("ranges", [0, 0, 0x0C000000, 0x02000000]), ("interrupt-parent", gic))
     _node(t, "", "memory@40000000", ("device_type", "memory"), ("reg", _reg(0x40000000, ram_size)))
+    set_chosen(t, bootargs, initrd)  # QEMU's boot code sets these, then adds the PSCI node
     _node(t, "", "psci", ("compatible", ["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]), ("method", "hvc"),
           ("cpu_suspend", PSCI_CPU_SUSPEND), ("cpu_off", PSCI_CPU_OFF), ("cpu_on", PSCI_CPU_ON),
           ("migrate", PSCI_MIGRATE))
-    return t.blob()
+    return t
+
+
+def set_chosen(t: DeviceTree, bootargs: str, initrd: Optional[Tuple[int, int]]) -> None:
+    """What QEMU adds to /chosen (creating it in a tree of the user's) for a Linux boot."""
+    if not t.has_node("/chosen"):
+        t.add_node("", "chosen")
+    if bootargs:
+        t.set("/chosen", "bootargs", bootargs)
+    if initrd is not None:
+        t.set("/chosen", "linux,initrd-start", initrd[0])
+        t.set("/chosen", "linux,initrd-end", initrd[1])
 
 
 def _pcie(t: DeviceTree, gic: int, msi: int) -> None:

@@ -6,7 +6,7 @@ the Machine wires itself, and the device tree QEMU leaves in flash.
     0x09010000  PL031 RTC, SPI 2                            (pl031.py)
     0x09020000  fw_cfg                                      (fw_cfg.py)
     0x09030000  PL061 GPIO, SPI 7                           (pl061.py)
-    0x0a000000  32 empty virtio-mmio transports, SPIs 16-47 (virtio_mmio.py)
+    0x0a000000  32 virtio-mmio transports, SPIs 16-47: disks from the last down (virtio_mmio.py)
     0x10000000  PCIe MMIO window, 0x3eff0000 PCIe I/O window: nothing decodes (pcie_windows.py)
 
 Everything else outside RAM aborts, as it does under QEMU: the GICv3 and hypervisor GIC frames,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any, List, NamedTuple
+from typing import Any, Callable, List, NamedTuple, Sequence
 
 from ..mmu.address_space import AddressSpace, MMIORegion
 from . import gicv2m, pcie_windows, pl031, pl061, virt_dtb, virtio_mmio
@@ -40,13 +40,16 @@ class Peripherals(NamedTuple):
     virtio: List[VirtioMMIO]
 
 
-def map_peripherals(space: AddressSpace, gic: Any, ncpus: int, ram_size: int, deterministic: bool) -> Peripherals:
+def map_peripherals(space: AddressSpace, gic: Any, ncpus: int, ram_size: int, deterministic: bool,
+                    virtio_devices: Sequence[Any] = ()) -> Peripherals:
     """Create the devices, map them into ``space`` and write the device tree into flash. With
     ``deterministic`` the tree's random seeds come from a fixed generator (single-thread mode's
-    promise of identical runs); otherwise they are random, as on every QEMU boot."""
+    promise of identical runs); otherwise they are random, as on every QEMU boot. The virtio devices
+    (disks) are plugged into the transports from the last one down; their DMA goes through
+    ``space``."""
     p = Peripherals(v2m=GICv2m(gic.set_irq), rtc=PL031(), fw_cfg=FwCfg(ncpus, space.read_bytes, space.write_bytes),
                     gpio=PL061(irq=lambda level: gic.set_irq(pl061.SPI + 32, level)),
-                    virtio=[VirtioMMIO() for _ in range(virtio_mmio.SLOTS)])
+                    virtio=virtio_mmio.transports(list(virtio_devices), space, gic.set_irq))
     space.add(MMIORegion("gicv2m", gicv2m.BASE, gicv2m.SIZE, p.v2m))
     space.add(MMIORegion("rtc", pl031.BASE, pl031.SIZE, p.rtc))
     space.add(MMIORegion("fw_cfg", FW_CFG_BASE, FW_CFG_SIZE, p.fw_cfg))
@@ -57,6 +60,10 @@ def map_peripherals(space: AddressSpace, gic: Any, ncpus: int, ram_size: int, de
     window = EmptyWindow()
     space.add(MMIORegion("pcie-mmio", pcie_windows.MMIO_BASE, pcie_windows.MMIO_SIZE, window))
     space.add(MMIORegion("pcie-pio", pcie_windows.PIO_BASE, pcie_windows.PIO_SIZE, window))
-    random_bytes = random.Random(0).randbytes if deterministic else os.urandom
-    space.write_bytes(FLASH_BASE, virt_dtb.build(ncpus, ram_size, random_bytes), force=True)
+    space.write_bytes(FLASH_BASE, virt_dtb.build(ncpus, ram_size, seed_source(deterministic)).blob(), force=True)
     return p
+
+
+def seed_source(deterministic: bool) -> Callable[[int], bytes]:
+    """Where the device tree's random seeds come from: a fixed generator for identical runs."""
+    return random.Random(0).randbytes if deterministic else os.urandom

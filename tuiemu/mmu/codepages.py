@@ -13,8 +13,13 @@ Protocol (why it is race-free with several vCPUs):
   translation began overlaps its code (``changed_since``).
 * A store already past its fast-path check when the page was protected can
   still land unseen; the architecture requires cache maintenance before such
-  code is executed, and IC invalidation compares every TB with the bytes it
-  was translated from.
+  code is executed, and IC invalidation compares TBs with the bytes they were
+  translated from. Only a freshly protected page can be hit that way: it stays
+  a suspect until every vCPU that was inside translated code when it was
+  protected has left it (``in_flight``/``done_since``, the safe-work
+  bookkeeping), and a full IC invalidation checks the suspects alone (Linux
+  issues one for every executable page it maps, so checking every TB each time
+  would cost more than the rest of a boot).
 """
 from __future__ import annotations
 
@@ -42,6 +47,11 @@ class CodePages:
         self.write_maps: List[dict] = []  # every soft TLB write map (both privileges) of every vCPU
         # Drops the TBs whose code overlaps a write (the machine connects the TB cache here).
         self.invalidate_hook: Callable[[int, int, int, str, int], int] = lambda ppn, lo, hi, cause, who: 0
+        # Who is inside translated code, and whether they have all left since (the machine connects
+        # SafeWork here); page -> vCPUs inside when it was protected, while it is a suspect.
+        self.in_flight: Callable[[], Dict[int, int]] = dict
+        self.done_since: Callable[[Dict[int, int]], bool] = lambda seen: True
+        self.fresh: Dict[int, Dict[int, int]] = {}
 
     def track_write_maps(self, *maps: dict) -> None:
         """Soft TLB write maps from which a page leaves when it becomes a code page."""
@@ -53,6 +63,8 @@ class CodePages:
             fresh = ppn not in self.pages
             self.pages.add(ppn)
             seq = self.seq
+            if fresh:
+                self.fresh[ppn] = self.in_flight()
         if fresh:
             page_off = (ppn << PAGE_SHIFT) - self.ram_base  # byte offset of the page inside RAM
             for wmap in self.write_maps:
@@ -76,6 +88,16 @@ class CodePages:
             base = ppn << PAGE_SHIFT
             if bitmap is None or bitmap.find(1, lo - base, hi - base) >= 0:
                 self.invalidate_hook(ppn, lo, hi, cause, who)
+
+    def suspects(self) -> List[int]:
+        """Code pages a racing fast-path store may have changed unseen; those whose grace period is
+        over are forgotten (their racing stores, if any, have landed: this check sees them)."""
+        with self._lock:
+            pages = list(self.fresh)
+            for ppn in pages:
+                if self.done_since(self.fresh[ppn]):
+                    del self.fresh[ppn]
+        return pages
 
     def changed_since(self, ppn: int, seq: int, ranges: List[Range]) -> bool:
         """Was code in ``ranges`` of page ``ppn`` written after sequence ``seq`` (or can't we tell)?"""
@@ -103,6 +125,7 @@ class CodePages:
         """The TB cache dropped the last TB of ``ppn`` (called under the TB lock)."""
         with self._lock:
             self.pages.discard(ppn)
+            self.fresh.pop(ppn, None)
             self.log.pop(ppn, None)
             self.bitmaps.pop(ppn, None)
 

@@ -179,10 +179,11 @@ class TBCache:
 
     def revalidate(self, read: Callable[[int, int], bytes], ppns: Optional[List[int]] = None,
                    who: int = -1) -> int:
-        """IC invalidation: drop every TB whose code no longer matches the bytes it was translated from."""
+        """IC invalidation: drop every TB whose code no longer matches the bytes it was translated from,
+        on ``ppns`` or (None) on every page a store may have changed unseen (``CodePages.suspects``)."""
         dropped = 0
         with self.lock:
-            for ppn in list(self.by_page) if ppns is None else ppns:
+            for ppn in self.code.suspects() if ppns is None else ppns:
                 stale = [tb for tb in self.by_page.get(ppn, ()) if tb.code_bytes != b"".join(
                     read(lo, hi - lo) for lo, hi in tb.ranges)]
                 self._drop_on_page(ppn, stale, "cache maintenance")
