@@ -16,8 +16,9 @@ from tuiemu.core.runstate import RunState
 from tuiemu.devices.console import Console
 from tuiemu.exitcodes import EXIT_QUIT
 from tuiemu.machine import Machine
-from tuiemu.ui.app import Dashboard
+from tuiemu.ui.app import HELP, Dashboard
 from tuiemu.ui.screens.inspector import TBInspector
+from tuiemu.ui.screens.prompt import TextView
 
 from ..conftest import guest
 from ..gdbstub.rsp import SMP_DEBUG
@@ -254,6 +255,26 @@ def test_tb_inspector_shows_generated_source() -> None:
             assert "executed" in text_of(inspector.query_one("#tb-head"))
             await pilot.press("escape")
             assert not isinstance(app.screen, TBInspector)
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_help_lists_every_key_in_words() -> None:
+    m = machine_for(guest("hello"), 1, held=True)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 60)) as pilot:
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, TextView), what="the help screen")
+            shown = " ".join(text_of(app.screen.query_one(Static)).split())
+            for words in HELP.values():
+                assert " ".join(words.split()) in shown, words
+            assert "select cpu0-cpu7" in shown
+            await pilot.press("escape")
+            assert not isinstance(app.screen, TextView)
     try:
         asyncio.run(body())
     finally:

@@ -51,6 +51,26 @@ PANES = {"code": ("Code", "c"), "regs": ("Registers", "r"), "memory": ("Memory",
          "tbs": ("TB cache", "t"), "tlb": ("TLBs", "T"), "events": ("Events", "e"), "console": ("Console", "o")}
 
 
+# the help screen's longer words for the footer's short ones
+HELP = {
+    "pause_all": "pause every vCPU, or resume them all (one at a breakpoint steps past it first)",
+    "pause_one": "pause the selected vCPU, or resume it",
+    "step": "step the selected vCPU one instruction, every other vCPU held",
+    "lockstep": "step every vCPU that is on one instruction, in turn (to watch an interleaving)",
+    "run_to": "run every vCPU until one reaches an address or symbol[+offset]",
+    "breakpoint": "set a breakpoint at an address or symbol[+offset], or clear the dashboard's own there",
+    "breakpoints": "list every breakpoint and who set it (gdb, the dashboard)",
+    "select(1)": "select the next vCPU", "select(-1)": "select the previous vCPU",
+    "inspect": "open the TB inspector on the block at the selected vCPU's PC",
+    "toggle_source": "code pane: C source (DWARF) or disassembly",
+    "toggle_banked": "registers pane: every mode's banked registers too",
+    "toggle_physical": "memory pane: physical addresses or the selected vCPU's virtual ones",
+    "filter_events": "events pane: show only some kinds, or one vCPU's",
+    "freeze_events": "events pane: freeze the log to read it, or let it run again",
+    "help": "this screen", "quit_dashboard": "quit: stop the guest; exit with its status (130 if it had not ended)",
+}
+
+
 class FrameReady(Message):
     def __init__(self, frame: Frame) -> None:
         super().__init__()
@@ -90,7 +110,7 @@ class Dashboard(App[int]):
         Binding("v", "toggle_physical", "virt/phys memory", show=False),
         Binding("f", "filter_events", "event filter", show=False),
         Binding("z", "freeze_events", "freeze log", show=False),
-        Binding("question_mark", "help", "help"),
+        Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit_dashboard", "quit"),
     ]
 
@@ -473,8 +493,8 @@ class Dashboard(App[int]):
 
     # ---- help, palette, quit ---------------------------------------------------------------
     def key_help_rows(self) -> List[tuple]:
-        rows = [(b.key_display or b.key, b.description) for b in self.BINDINGS if isinstance(b, Binding)
-                and not b.action.startswith(("select_cpu", "pane("))]
+        rows = [(b.key_display or b.key, HELP.get(b.action, b.description)) for b in self.BINDINGS
+                if isinstance(b, Binding) and not b.action.startswith(("select_cpu", "pane("))]
         rows.insert(0, ("1-8", "select cpu0-cpu7"))
         rows += [(key, f"show the {title} pane") for pane, (title, key) in PANES.items()]
         rows += [("m", "memory at an address or symbol"), ("enter", "open the event or TB under the cursor"),
