@@ -22,10 +22,10 @@ def format_stats(machine: Any, wall: float) -> str:
            f"wall time: {wall:.3f} s, guest MIPS: {mips:.2f}",
            "per vCPU:"]
     rows = [["vcpu", "state", "insns", "TBs run", "jc hits", "map hits", "translated", "exceptions", "irqs",
-             "WFI/WFE", "TLB fills", "TLB flushes"]]
+             "FP traps", "WFI/WFE", "TLB fills", "TLB flushes"]]
     for i, (v, t) in enumerate(zip(c["vcpus"], c["tlb"])):
         rows.append([f"cpu{i}", v["state"], str(v["insns"]), str(v["tbs"]), str(v["jc_hits"]), str(v["map_hits"]),
-                     str(v["translated"]), str(v["exceptions"]), str(v["irqs"]),
+                     str(v["translated"]), str(v["exceptions"]), str(v["irqs"]), str(v["fp_traps"]),
                      f"{v['wfi_count']}/{v['wfe_count']}", str(t["fills"]), str(t["flushes"] + t["page_flushes"])])
     out += _table(rows)
     out.append("locks:")

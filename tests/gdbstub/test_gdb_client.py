@@ -478,3 +478,26 @@ def test_non_stop_commands_act_on_the_vcpu_that_stopped() -> None:
             gdb.mi(f"-exec-continue --thread {core + 1}")
         gdb.cli("set var stop_request = 1")
         assert emu.wait(30) == 7
+
+
+def test_vfp_and_neon_registers_read_and_write_per_vcpu(session: Tuple[Emulator, Gdb]) -> None:
+    """d, s and q registers through gdb's vfp and neon features; each vCPU has its own."""
+    emu, gdb = session
+    _stop_all_in_bump(gdb)
+    gdb.mi("-thread-select 2")
+    gdb.cli("set var $d0.f64 = 1.5")
+    gdb.cli("set var $q1.u64[0] = 0x1122334455667788")
+    gdb.cli("set var $q1.u64[1] = 0x99aabbccddeeff00")
+    gdb.cli("set var $fpscr = 0x03c00000")  # RMode towards zero, FZ, DN
+    assert gdb.value("$d0.f64", thread=2) == "1.5"
+    assert gdb.value("$s1", thread=2) == "1.9375"  # the high half of 1.5 (0x3ff80000) as a float
+    assert gdb.int_value("$d2.u64", thread=2) == 0x1122334455667788  # q1 is d2:d3
+    assert gdb.int_value("$d3.u32[1]", thread=2) == 0x99AABBCC
+    assert gdb.int_value("$fpscr", thread=2) == 0x03C00000
+    for other in (1, 3, 4):
+        assert gdb.int_value("$d2.u64", thread=other) != 0x1122334455667788
+    # the written state is the vCPU's own: it survives a step of that vCPU
+    gdb.mi("-exec-step-instruction")
+    gdb.wait_stopped()
+    assert gdb.int_value("$q1.u64[1]", thread=2) == 0x99AABBCCDDEEFF00
+    assert "fpscr" in gdb.cli("info registers float", ok=True)

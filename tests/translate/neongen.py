@@ -41,6 +41,38 @@ def _no_alias(v: Dict[str, int]) -> bool:
     return True
 
 
+# A7.7: a structure load or store whose last register lies past d31 is UNPREDICTABLE (tuiemu, like
+# QEMU's current decoder, makes it UNDEFINED; Unicorn's QEMU 5 runs it), so the classes avoid it.
+# Multiple structures: the last register's offset from Dd, by type.
+_MULTI_LAST = {0b0111: 0, 0b1010: 1, 0b0110: 2, 0b0010: 3, 0b1000: 1, 0b1001: 2, 0b0011: 3,
+               0b0100: 2, 0b0101: 4, 0b0000: 3, 0b0001: 6}
+
+
+def _first(v: Dict[str, int]) -> int:
+    return v["d"] << 4 | v["vd"]
+
+
+def _multi_fits(v: Dict[str, int]) -> bool:
+    return _first(v) + _MULTI_LAST.get(v["type"], 0) <= 31
+
+
+def _all_lanes_last(nn: int, t: int) -> int:
+    """VLDn to all lanes: VLD1 loads T+1 registers; VLD2-4 step by T+1."""
+    return t if nn == 0 else nn * (t + 1)
+
+
+def _lane_fits(v: Dict[str, int]) -> bool:
+    size, ia = v["size"], v["index_align"]
+    if size == 3:  # the to-all-lanes encoding: index_align holds size, T, a
+        return _first(v) + _all_lanes_last(v["nn"], ia >> 1 & 1) <= 31
+    step = 2 if (size == 1 and ia & 2) or (size == 2 and ia & 4) else 1
+    return _first(v) + v["nn"] * step <= 31
+
+
+def _all_lanes_fit(v: Dict[str, int]) -> bool:
+    return _first(v) + _all_lanes_last(v["nn"], v["t"]) <= 31
+
+
 # r0-r3 point into the data buffer; Rm 13 writes back the transfer size, 15 nothing, others add Rm
 _BASE = dict(rn=st.integers(0, 3), rm=st.one_of(st.just(13), st.just(15), st.integers(4, 12)))
 
@@ -57,9 +89,9 @@ NEON_CLASSES: Dict[str, st.SearchStrategy] = {
         body("1 d:1 11 vn:4 vd:4 10 len:2 n:1 op:1 m:1 0 vm:4", u=st.just(1)),
         body("1 d:1 11 imm4:4 vd:4 11000 q:1 m:1 0 vm:4", u=st.just(1))),
     "ldst": st.one_of(
-        body("0 d:1 l:1 0 rn:4 vd:4 type:4 size:2 align:2 rm:4", mem=True, **_BASE),
-        body("1 d:1 l:1 0 rn:4 vd:4 size:2 nn:2 index_align:4 rm:4", mem=True, **_BASE),
-        body("1 d:1 1 0 rn:4 vd:4 11 nn:2 size:2 t:1 a:1 rm:4", mem=True, **_BASE)),
+        body("0 d:1 l:1 0 rn:4 vd:4 type:4 size:2 align:2 rm:4", mem=True, check=_multi_fits, **_BASE),
+        body("1 d:1 l:1 0 rn:4 vd:4 size:2 nn:2 index_align:4 rm:4", mem=True, check=_lane_fits, **_BASE),
+        body("1 d:1 1 0 rn:4 vd:4 11 nn:2 size:2 t:1 a:1 rm:4", mem=True, check=_all_lanes_fit, **_BASE)),
 }
 
 

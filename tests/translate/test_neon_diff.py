@@ -44,3 +44,11 @@ def test_class_a32(name: str, data: st.DataObject, start: FPStart) -> None:
 def test_class_t32(name: str, data: st.DataObject, start: FPStart) -> None:
     bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=3), label="bodies")
     check([t32(b) for b in bodies], for_class(name, start, data), thumb=True, undefined=lambda w: unicorn_lax(w, True))
+
+
+def test_vswp_of_two_d_registers_swaps_both() -> None:
+    """VSWP d18, d0 (a swap must read both registers before writing either)."""
+    regs = (0x40080100,) * 4 + (0,) * 11
+    d = tuple(0x8000000000000000 if i == 18 else (0x1234 if i == 0 else 0) for i in range(32))
+    check([0xF3F22000], FPStart(regs, 0, d, 0))
+    check([t32((1, 0xF22000, False))], FPStart(regs, 0, d, 0), thumb=True)

@@ -45,6 +45,7 @@ class VCPUCounters:
     translated: int = 0
     exceptions: int = 0
     irqs: int = 0
+    fp_traps: int = 0  # Undefined taken because the FPU was off (rt_fp_trap)
     wfi_ns: int = 0
     wfi_count: int = 0
     wfe_count: int = 0

@@ -1,9 +1,10 @@
 """Register packets: ``g``/``G`` (the core registers) and ``p``/``P`` (any one register).
 
-Layout (see target_xml): ``g`` is r0-r15 then cpsr, 4 bytes each, little-endian; d0-d31 (8 bytes)
-and fpscr (4) are reached with ``p``/``P`` by their regnums. Writes go to the registers of the
-vCPU's current mode (banked copies are not shown); a write to pc clears bit 0 and, if it was set,
-switches to Thumb, as a BX would. A vCPU must be stopped to have its registers written.
+Layout (see target_xml): ``g`` is r0-r15 then cpsr, 4 bytes each, little-endian; d0-d31 (8 bytes),
+q0-q15 (16: views of d pairs) and fpscr (4) are reached with ``p``/``P`` by their regnums. Writes
+go to the registers of the vCPU's current mode (banked copies are not shown); a write to pc clears
+bit 0 and, if it was set, switches to Thumb, as a BX would. A vCPU must be stopped to have its
+registers written.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 
 from ..core.state import D0, FPSCR, FPSCR_MASK
 from .packets import hexlify, unhexlify
-from .target_xml import CPSR_REGNUM, D0_REGNUM, FPSCR_REGNUM, REGISTERS
+from .target_xml import CPSR_REGNUM, D0_REGNUM, FPSCR_REGNUM, Q0_REGNUM, REGISTERS
 
 if TYPE_CHECKING:
     from .stub import Stub
@@ -29,7 +30,9 @@ def register_size(regnum: int) -> int:
     """Bytes of a register in p/P packets (0: no such register)."""
     if 0 <= regnum <= 15 or regnum in (CPSR_REGNUM, FPSCR_REGNUM):
         return 4
-    return 8 if D0_REGNUM <= regnum < FPSCR_REGNUM else 0
+    if D0_REGNUM <= regnum < Q0_REGNUM:
+        return 8
+    return 16 if Q0_REGNUM <= regnum < FPSCR_REGNUM else 0
 
 
 def read_register(v: Any, regnum: int) -> Optional[int]:
@@ -37,16 +40,23 @@ def read_register(v: Any, regnum: int) -> Optional[int]:
         return v.R[regnum] & 0xFFFFFFFF
     if regnum == CPSR_REGNUM:
         return v.state.get_cpsr() & 0xFFFFFFFF
-    if D0_REGNUM <= regnum < FPSCR_REGNUM:
+    if D0_REGNUM <= regnum < Q0_REGNUM:
         return v.R[D0 + regnum - D0_REGNUM]
+    if Q0_REGNUM <= regnum < FPSCR_REGNUM:
+        d = D0 + 2 * (regnum - Q0_REGNUM)
+        return v.R[d] | v.R[d + 1] << 64
     if regnum == FPSCR_REGNUM:
         return v.R[FPSCR]
     return None
 
 
 def write_register(v: Any, regnum: int, value: int) -> bool:
-    if D0_REGNUM <= regnum < FPSCR_REGNUM:
+    if D0_REGNUM <= regnum < Q0_REGNUM:
         v.R[D0 + regnum - D0_REGNUM] = value & 0xFFFFFFFFFFFFFFFF
+        return True
+    if Q0_REGNUM <= regnum < FPSCR_REGNUM:
+        d = D0 + 2 * (regnum - Q0_REGNUM)
+        v.R[d], v.R[d + 1] = value & 0xFFFFFFFFFFFFFFFF, value >> 64 & 0xFFFFFFFFFFFFFFFF
         return True
     value &= 0xFFFFFFFF
     if regnum == FPSCR_REGNUM:

@@ -218,8 +218,11 @@ def table(rows: Iterable[Tuple[Any, ...]], width: int = 32, fields: Optional[Map
 class Decoder:
     """Matches an instruction word against an ordered pattern table.
 
-    Candidates are pre-sorted into buckets keyed by a few bits (``key_bits``,
-    as (shift, width) pairs) so a decode tries only patterns that can match.
+    Candidates are sorted into buckets keyed by a few bits (``key_bits``, as (shift, width) pairs)
+    so a decode tries only patterns that can match. A bucket is filled the first time a word with
+    its key is decoded: a program meets a small share of the keys, and filling them all up front
+    cost most of start-up once the FP tables arrived. Two threads filling one bucket at once
+    compute the same list, so the race is harmless.
     """
 
     def __init__(self, patterns: Sequence[Pattern], key_bits: Sequence[Tuple[int, int]]) -> None:
@@ -229,13 +232,16 @@ class Decoder:
             raise ValueError(f"duplicate pattern names: {sorted(dup)}")
         self.patterns = list(patterns)
         self.key_bits = tuple(key_bits)
-        nkeys = 1 << sum(w for _, w in key_bits)
-        kmask = self._key_mask()
-        self.buckets: List[List[Pattern]] = [[] for _ in range(nkeys)]
-        for p in self.patterns:
-            for key in range(nkeys):
-                if (self._word_of_key(key) ^ p.value) & p.mask & kmask == 0:
-                    self.buckets[key].append(p)
+        self._kmask = self._key_mask()
+        self.buckets: List[Optional[List[Pattern]]] = [None] * (1 << sum(w for _, w in key_bits))
+
+    def bucket(self, key: int) -> List[Pattern]:
+        """The patterns that can match a word with this key, in table order."""
+        found = self.buckets[key]
+        if found is None:
+            word, kmask = self._word_of_key(key), self._kmask
+            found = self.buckets[key] = [p for p in self.patterns if (word ^ p.value) & p.mask & kmask == 0]
+        return found
 
     def _key_mask(self) -> int:
         m = 0
@@ -257,7 +263,9 @@ class Decoder:
         return k
 
     def decode(self, insn: int) -> Optional[Tuple[Pattern, Args]]:
-        for p in self.buckets[self.key(insn)]:
+        key = self.key(insn)
+        candidates = self.buckets[key]
+        for p in self.bucket(key) if candidates is None else candidates:
             if insn & p.mask != p.value:
                 continue
             if p.excludes and any(insn & m == v for m, v in p.excludes):

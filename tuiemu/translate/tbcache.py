@@ -72,10 +72,14 @@ class TBStats:
 
 class TBCache:
     """``jump_caches``: every vCPU's jump cache (the machine hands them over), emptied of TBs
-    that die. The code-page tracker calls ``invalidate_code`` (the machine connects it)."""
+    that die. The code-page tracker calls ``invalidate_code`` (the machine connects it).
+
+    ``max_tbs``: when the cache holds this many blocks it is flushed whole. A Linux boot to
+    userland keeps about 58,000 live (about 480 MB of process memory); at 32,768 it flushed twice on
+    the way and translated 47% more blocks, most of them again."""
 
     def __init__(self, code: CodePages, events: EventBus, jump_caches: List[Dict[int, Any]],
-                 max_tbs: int = 32768) -> None:
+                 max_tbs: int = 65536) -> None:
         self.lock = InstrumentedLock("tb")
         self.map: Dict[TBKey, TB] = {}
         self.by_page: Dict[int, List[TB]] = {}

@@ -16,8 +16,8 @@ HISTORY = 120  # samples kept for sparklines (12 s at 10 Hz)
 LOG_SIZE = 5000
 CONSOLE_SIZE = 1 << 18
 
-EVENT_KINDS = ("tb_invalidate", "tb_flush", "tlb_flush", "safe_work", "exception", "vcpu_state", "debug_stop",
-               "exit")
+EVENT_KINDS = ("tb_invalidate", "tb_flush", "tlb_flush", "safe_work", "exception", "fp_trap", "vcpu_state",
+               "debug_stop", "exit")
 
 
 @dataclass

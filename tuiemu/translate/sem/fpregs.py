@@ -61,6 +61,7 @@ def fpscr_dest(b: Block) -> str:
 def rt_fp_trap(x: Any, insn: int) -> None:
     """CheckVFPEnabled / CheckAdvSIMDEnabled failed: the Undefined Instruction exception, noted
     as an FP trap (an OS's lazy FP switch lives on these)."""
+    x.counters.fp_traps += 1
     x.platform.event("fp_trap", x, pc=x.R[15], insn=insn)
     x.undefined(insn)
 
@@ -74,7 +75,10 @@ def enabled(b: Block, insn: int, simd: bool = False) -> bool:
     return False
 
 
-def vector_mode(b: Block) -> bool:
-    """FPSCR.Len/Stride non-zero: this core has no short vectors, so VFP data processing is
-    UNDEFINED (as QEMU's cortex-a15 makes it)."""
-    return bool(b.tb_flags & TBF_FPVEC)
+def dp_enabled(b: Block, insn: int) -> bool:
+    """``enabled`` for VFP data processing, which also traps while FPSCR.Len/Stride are non-zero:
+    this core has no short vectors (as QEMU's cortex-a15)."""
+    if b.tb_flags & TBF_VFP and not b.tb_flags & TBF_FPVEC:
+        return True
+    b.exit_helper("FPTRAP", rt_fp_trap, f"X, {insn:#x}")
+    return False

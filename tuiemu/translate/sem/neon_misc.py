@@ -79,11 +79,19 @@ def neon_misc(b: Block, a: Args) -> bool:
     return True
 
 
+def _copy(b: Block, value: str) -> str:
+    """A temporary holding ``value`` now (as_local would hand back a register's own local, which
+    the swap overwrites before reading it)."""
+    t = b.tmp("s")
+    b.emit(f"{t} = {value}")
+    return t
+
+
 def _permute(b: Block, op: str, es: int, ds: list, ms: list) -> None:
     dv = [dreg(b, r) for r in ds]
     mv = [dreg(b, r) for r in ms]
     if op == "swp":
-        new_d, new_m = [b.as_local(v) for v in mv], [b.as_local(v) for v in dv]
+        new_d, new_m = [_copy(b, v) for v in mv], [_copy(b, v) for v in dv]
     else:
         fn = {"trn": perm.trn, "uzp": perm.uzp, "zip": perm.zip_}[op]
         b.const(f"P{op.upper()}", fn)

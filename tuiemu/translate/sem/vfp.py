@@ -15,7 +15,7 @@ from ..codegen import Block
 from ..decodetree import Args
 from ..fp import vfpops
 from ..fp.softfloat import F16, F32, F64
-from .fpregs import dreg, dreg_dest, enabled, fpscr, fpscr_dest, set_sreg, sreg, vector_mode
+from .fpregs import dp_enabled, dreg, dreg_dest, enabled, fpscr, fpscr_dest, set_sreg, sreg
 from .registry import handler
 
 SIGN = {0: "0x80000000", 1: "0x8000000000000000"}
@@ -54,10 +54,8 @@ def write(b: Block, dp: int, n: int, expr: str) -> None:
 @handler("vfp_3op")
 def vfp_3op(b: Block, a: Args) -> bool:
     """VADD VSUB VMUL VDIV VNMUL VMLA VMLS VNMLA VNMLS and the fused VFMA VFMS VFNMA VFNMS."""
-    if not enabled(b, a.insn):
+    if not dp_enabled(b, a.insn):
         return True
-    if vector_mode(b):
-        return False
     op, dp = a.op, a.dp
     s = SIGN[dp]
     n, m = operand(b, dp, a.vn), operand(b, dp, a.vm)
@@ -88,10 +86,8 @@ def vfp_3op(b: Block, a: Args) -> bool:
 @handler("vfp_2op")
 def vfp_2op(b: Block, a: Args) -> bool:
     """VMOV (register), VABS, VNEG, VSQRT."""
-    if not enabled(b, a.insn):
+    if not dp_enabled(b, a.insn):
         return True
-    if vector_mode(b):
-        return False
     op, dp = a.op, a.dp
     m = operand(b, dp, a.vm)
     if op == "mov":
@@ -119,10 +115,8 @@ def vfp_expand_imm(imm8: int, dp: int) -> int:
 
 @handler("vfp_mov_imm")
 def vfp_mov_imm(b: Block, a: Args) -> bool:
-    if not enabled(b, a.insn):
+    if not dp_enabled(b, a.insn):
         return True
-    if vector_mode(b):
-        return False
     write(b, a.dp, a.vd, hex(vfp_expand_imm(a.imm, a.dp)))
     return True
 

@@ -13,7 +13,7 @@ from ...core.state import FPEXC_EN, FPSCR, FPSCR_MASK, MODE_USR
 from ..codegen import Block, M
 from ..decodetree import Args
 from ..isa import PC, SP
-from .fpregs import LO32, dreg, enabled, fpscr, set_dreg, set_sreg, sreg
+from .fpregs import LO32, dreg, enabled, fpscr, rt_fp_trap, set_dreg, set_sreg, sreg
 from .loadstore import rt_align_fault, rt_load_multi, rt_store_multi
 from .registry import handler
 
@@ -139,16 +139,21 @@ def vdup_core(b: Block, a: Args) -> bool:
 
 
 # ---- VMRS / VMSR ---------------------------------------------------------------------------------
-def _sys_access(x: Any) -> bool:
-    """FPSID, MVFR0/1 and FPEXC: PL1 only, and CPACR must grant cp10 (FPEXC.EN does not matter)."""
+def _denied(x: Any, insn: int) -> bool:
+    """FPSID, MVFR0/1 and FPEXC: UNDEFINED at PL0, and an FP trap unless CPACR grants cp10
+    (FPEXC.EN does not matter). True if the access took the exception."""
     s = x.state
-    cp10 = s.cpacr >> 20 & 3
-    return s.cpsr_ctl & 0x1F != MODE_USR and cp10 in (1, 3)
+    if s.cpsr_ctl & 0x1F == MODE_USR:
+        x.undefined(insn)
+        return True
+    if s.cpacr >> 20 & 3 not in (1, 3):
+        rt_fp_trap(x, insn)
+        return True
+    return False
 
 
 def rt_vmrs_sys(x: Any, reg: int, rt: int, insn: int, size: int) -> None:
-    if not _sys_access(x):
-        x.undefined(insn)
+    if _denied(x, insn):
         return
     s = x.state
     x.R[rt] = {REG_FPSID: FPSID, REG_MVFR1: MVFR1, REG_MVFR0: MVFR0, REG_FPEXC: s.fpexc}[reg]
@@ -157,8 +162,7 @@ def rt_vmrs_sys(x: Any, reg: int, rt: int, insn: int, size: int) -> None:
 
 def rt_vmsr_sys(x: Any, reg: int, value: int, insn: int, size: int) -> None:
     """FPEXC: only EN exists (no trapped exceptions); the ID registers ignore writes."""
-    if not _sys_access(x):
-        x.undefined(insn)
+    if _denied(x, insn):
         return
     s = x.state
     if reg == REG_FPEXC:

@@ -15,7 +15,8 @@ from .base import Pane
 
 KIND_STYLE: Dict[str, str] = {
     "tb_invalidate": "bold red", "tb_flush": "bold red", "tlb_flush": "magenta", "safe_work": "bold yellow",
-    "exception": "cyan", "vcpu_state": "green", "debug_stop": "bold white on red", "exit": "bold white on blue",
+    "exception": "cyan", "fp_trap": "bold cyan", "vcpu_state": "green", "debug_stop": "bold white on red",
+    "exit": "bold white on blue",
 }
 
 
@@ -37,6 +38,8 @@ def summary(e: Event) -> str:
     if e.kind == "exception":
         name = EXC_NAMES.get(i.get("exc", -1), i.get("exc"))
         return f"{name} at {i.get('pc', 0):#010x} -> {i.get('vector', 0):#010x}"
+    if e.kind == "fp_trap":
+        return f"FPU off: {i.get('insn', 0):#010x} at {i.get('pc', 0):#010x}"
     if e.kind == "vcpu_state":
         return str(i.get("state"))
     return " ".join(f"{k}={v:#x}" if isinstance(v, int) and k in ("pc", "addr", "va") else f"{k}={v}"
