@@ -86,7 +86,7 @@ class Machine:
         self.space = AddressSpace(self.ram)
         self.space.add(self.flash)
         self.code = CodePages(RAM_BASE)
-        self.exclusive = ExclusiveMonitor()
+        self.exclusive = ExclusiveMonitor(self.code)
         self.watchpoints = Watchpoints()
 
         # vCPUs: in single-thread mode one thread serves them all, so they share one wake condition
@@ -94,12 +94,14 @@ class Machine:
         self.vcpus: List[VCPU] = []
         for i in range(ncpus):
             state = CPUState(i)
-            tlb = SoftTLB(state, self.space, self.code, self.watchpoints)
-            self.code.track_write_maps(*tlb.wmap)
+            tlb = SoftTLB(state, self.space, self.code, self.watchpoints, self.exclusive)
+            self.code.track_write_maps(tlb.wmap, tlb.gmap)
             wake = shared_wake or threading.Condition(threading.Lock())
             self.vcpus.append(VCPU(state, self, tlb, self.exclusive, wake))
         self.safe = SafeWork(self.vcpus, self.events, serial=threads == "single" or ncpus == 1)
         self.code.in_flight, self.code.done_since = self.safe.in_flight, self.safe.done_since
+        self.exclusive.in_flight, self.exclusive.done_since = self.safe.in_flight, self.safe.done_since
+        self.exclusive.vcpus, self.exclusive.guards_needed = self.vcpus, not self.safe.serial
 
         # translation
         self.cache = TBCache(self.code, self.events, [v.jump_cache for v in self.vcpus])

@@ -7,8 +7,14 @@ Protocol (why it is race-free with several vCPUs):
   map, so later stores take the slow path. It gets the current write sequence.
 * A slow-path store, DMA or debugger write to a code page lands first and then
   calls ``notify_write``, which logs the written range and invalidates the TBs
-  whose code overlaps it (through the hook the TB cache installs). Data that
-  shares a page with code costs a slow store, not a retranslation.
+  whose code overlaps it (through the hook the TB cache installs).
+* Data that shares a page with code: a vCPU's slow store to a granule
+  (16 bytes, ``GRANULE_SHIFT``) of a code page that holds no code opens it in
+  its TLB's granule map (``granule_open``), and its later stores there skip the
+  slow path. Every ``begin_translation`` closes the page's granules in every
+  TLB, and none reopens until every other vCPU that was inside translated code
+  then has left it (so no translation of the page is still running: the code
+  it covers is in the bitmap by then).
 * The TB cache publishes a new TB only if no write logged since its
   translation began overlaps its code (``changed_since``).
 * A store already past its fast-path check when the page was protected can
@@ -25,14 +31,18 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Callable, Deque, Dict, List, Set, Tuple
+from typing import Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
 
 from .address_space import PAGE_SHIFT
+
+GRANULE_SHIFT = 4  # 16-byte granules: the unit of a TLB's granule map and of an exclusive guard
+GRANULES = 1 << (PAGE_SHIFT - GRANULE_SHIFT)
 
 CAUSE_STORE, CAUSE_DMA, CAUSE_DEBUGGER, CAUSE_CACHE_OP = "vcpu store", "dma", "debugger write", "cache maintenance"
 LOG_DEPTH = 64  # recent writes remembered per page; an older translation is retried
 
 Range = Tuple[int, int]  # physical [start, end)
+_SHUT: Dict[int, int] = {}  # begun[page] while a translation is taking the page's granules away
 
 
 class CodePages:
@@ -45,6 +55,7 @@ class CodePages:
         self.bitmaps: Dict[int, bytearray] = {}
         self._lock = threading.Lock()
         self.write_maps: List[dict] = []  # every soft TLB write map (both privileges) of every vCPU
+        self.granule_maps: List[dict] = []  # and every granule map (see tlb.py)
         # Drops the TBs whose code overlaps a write (the machine connects the TB cache here).
         self.invalidate_hook: Callable[[int, int, int, str, int], int] = lambda ppn, lo, hi, cause, who: 0
         # Who is inside translated code, and whether they have all left since (the machine connects
@@ -52,10 +63,29 @@ class CodePages:
         self.in_flight: Callable[[], Dict[int, int]] = dict
         self.done_since: Callable[[Dict[int, int]], bool] = lambda seen: True
         self.fresh: Dict[int, Dict[int, int]] = {}
+        # page -> vCPUs inside translated code at its latest begin_translation (granules stay shut
+        # until they have all left)
+        self.begun: Dict[int, Dict[int, int]] = {}
 
-    def track_write_maps(self, *maps: dict) -> None:
-        """Soft TLB write maps from which a page leaves when it becomes a code page."""
-        self.write_maps.extend(maps)
+    def track_write_maps(self, wmaps: Sequence[dict], gmaps: Sequence[dict]) -> None:
+        """A soft TLB's page and granule write maps, from which a page leaves when it becomes a code
+        page (or an exclusive guard lands on it)."""
+        self.write_maps.extend(wmaps)
+        self.granule_maps.extend(gmaps)
+
+    def drop_fast_writes(self, ppn: int, pages: bool = True) -> bool:
+        """Take ``ppn`` out of every TLB's granule maps (and page write maps): True if any had it."""
+        page_off = (ppn << PAGE_SHIFT) - self.ram_base  # byte offset of the page inside RAM
+        dropped = False
+        for gmap in self.granule_maps:
+            for vpn, entry in gmap.copy().items():
+                if (vpn << PAGE_SHIFT) + entry[0] == page_off:
+                    dropped = gmap.pop(vpn, None) is not None or dropped
+        for wmap in self.write_maps if pages else ():
+            for vpn, delta in wmap.copy().items():
+                if (vpn << PAGE_SHIFT) + delta == page_off:
+                    dropped = wmap.pop(vpn, None) is not None or dropped
+        return dropped
 
     def begin_translation(self, ppn: int) -> int:
         """Protect ``ppn`` before its bytes are copied; returns the write sequence to check against."""
@@ -63,15 +93,29 @@ class CodePages:
             fresh = ppn not in self.pages
             self.pages.add(ppn)
             seq = self.seq
-            if fresh:
-                self.fresh[ppn] = self.in_flight()
-        if fresh:
-            page_off = (ppn << PAGE_SHIFT) - self.ram_base  # byte offset of the page inside RAM
-            for wmap in self.write_maps:
-                for vpn, delta in wmap.copy().items():
-                    if (vpn << PAGE_SHIFT) + delta == page_off:
-                        wmap.pop(vpn, None)
+            self.begun[ppn] = _SHUT  # before the drop: a TLB entering a granule now sees the change
+        dropped = self.drop_fast_writes(ppn, pages=fresh)
+        with self._lock:
+            # taken after the drop: whoever could still be finishing a store through a dropped entry
+            seen = self.begun[ppn] = self.in_flight()
+            if (fresh or dropped) and ppn in self.pages:
+                self.fresh.setdefault(ppn, seen)
         return seq
+
+    def granule_open(self, ppn: int, granule: int, who: int) -> Optional[Dict[int, int]]:
+        """May vCPU ``who``'s TLB write granule ``granule`` of code page ``ppn`` without the slow path?
+        The token returned must still be ``begun[ppn]`` after the TLB entered it (else it takes it
+        out again). ``who``'s own translations are over: it is storing."""
+        seen = self.begun.get(ppn)
+        bitmap = self.bitmaps.get(ppn)
+        if seen is None or seen is _SHUT or bitmap is None:
+            return None
+        if not self.done_since({i: n for i, n in seen.items() if i != who}):
+            return None
+        lo = granule << GRANULE_SHIFT
+        if bitmap.find(1, lo, lo + (1 << GRANULE_SHIFT)) >= 0:
+            return None
+        return seen
 
     def notify_write(self, paddr: int, size: int, cause: str, who: int = -1) -> None:
         """After a write landed (not through a fast store path): invalidate the code it touched."""
@@ -128,6 +172,7 @@ class CodePages:
             self.fresh.pop(ppn, None)
             self.log.pop(ppn, None)
             self.bitmaps.pop(ppn, None)
+            self.begun.pop(ppn, None)
 
     def is_code(self, ppn: int) -> bool:
         return ppn in self.pages

@@ -3,9 +3,14 @@
 Translated code does the fast path itself: it looks the virtual page up in a
 plain dict (``rmap``/``wmap`` per privilege) that gives ``delta`` such that
 ``va + delta`` is the byte offset in RAM, and indexes the RAM memoryview.
-Everything else (a miss, MMIO, flash, an unaligned access, a watched or code
-page) calls ``load``/``store`` here. Only the owning vCPU fills or flushes its
-TLB; the code-page tracker may drop write entries (a dict pop, atomic).
+Everything else (a miss, MMIO, flash, an unaligned access, a watched page, a
+page holding code or an exclusive guard) calls ``load``/``store`` here. The
+store closure translated code calls first tries the granule map (``gmap``):
+on a page with code or a guard, the granules without code that this vCPU has
+written through the slow path, so data beside code stays cheap to write (a
+guarded granule is written under the exclusive monitor's lock).
+Only the owning vCPU fills or flushes its TLB; the code-page tracker and the
+exclusive monitor may drop write entries (a dict pop, atomic).
 """
 from __future__ import annotations
 
@@ -15,10 +20,12 @@ from typing import Callable, Dict, List, Tuple
 from ..core.state import CPUState
 from ..core.watchpoints import Watchpoints
 from .address_space import PAGE_SHIFT, AddressSpace, BusError, HostMemory
-from .codepages import CAUSE_STORE, CodePages
+from .codepages import CAUSE_STORE, GRANULE_SHIFT, GRANULES, CodePages
+from .exclusive import ExclusiveMonitor
 from .pagetable import EXEC, FS_ALIGNMENT, FS_EXTERNAL, READ, WRITE, Mapping, fault, walk
 
 PRIV, USER = 1, 0
+GranuleEntry = Tuple[int, int, int]
 
 
 @dataclass
@@ -39,18 +46,23 @@ class TLBCounters:
 
 
 class SoftTLB:
-    """Built by the machine, which also registers ``wmap`` with the code-page tracker."""
+    """Built by the machine, which also registers ``wmap`` and ``gmap`` with the code-page tracker."""
 
-    def __init__(self, cpu: CPUState, space: AddressSpace, code: CodePages, watch: Watchpoints) -> None:
+    def __init__(self, cpu: CPUState, space: AddressSpace, code: CodePages, watch: Watchpoints,
+                 exclusive: ExclusiveMonitor) -> None:
         self.cpu = cpu
         self.space = space
         self.code = code
         self.watch = watch
+        self.exclusive = exclusive
         self.ram: HostMemory = space.ram
         self.ram_base, self.ram_end = space.ram.base, space.ram.end
         # fast maps: vpn -> delta, indexed [USER], [PRIV]
         self.rmap: Tuple[Dict[int, int], Dict[int, int]] = ({}, {})
         self.wmap: Tuple[Dict[int, int], Dict[int, int]] = ({}, {})
+        # granule maps, for pages the wmaps leave out: vpn -> (delta, mask of writable granules,
+        # mask of those written under the exclusive monitor's lock)
+        self.gmap: Tuple[Dict[int, GranuleEntry], Dict[int, GranuleEntry]] = ({}, {})
         # full entries for the slow path: (vpn, priv) -> Mapping
         self.entries: Dict[Tuple[int, int], Mapping] = {}
         self.counters = TLBCounters()
@@ -78,11 +90,36 @@ class SoftTLB:
         delta = (pa - self.ram_base) - (vpn << PAGE_SHIFT)
         if m.read:
             self.rmap[priv][vpn] = delta
-        if m.write and not self.code.is_code(pa >> PAGE_SHIFT):
+        if m.write and not self._protected(pa >> PAGE_SHIFT):
             wmap = self.wmap[priv]
             wmap[vpn] = delta
-            if self.code.is_code(pa >> PAGE_SHIFT):  # lost a race with a translator: undo
+            if self._protected(pa >> PAGE_SHIFT):  # lost a race with a translator or a guard: undo
                 wmap.pop(vpn, None)
+
+    def _protected(self, ppn: int) -> bool:
+        return self.code.is_code(ppn) or ppn in self.exclusive.guard_pages
+
+    def _open_granule(self, va: int, pa: int, priv: int) -> None:
+        """After a slow store to a page with code or a guard: let later stores to the same granule
+        skip the slow path if it holds no code (see codepages.py for the protocol)."""
+        ppn, granule = pa >> PAGE_SHIFT, pa >> GRANULE_SHIFT
+        guards = self.exclusive.generation  # changes whenever a guard lands
+        guarded = granule in self.exclusive.guards
+        if va >> PAGE_SHIFT in self.watch.pages:
+            return
+        token = self.code.begun.get(ppn)  # changes whenever a translation shuts the page's granules
+        if self.code.is_code(ppn) and (
+                token is None or self.code.granule_open(ppn, granule & (GRANULES - 1), self.cpu.index) is not token):
+            return
+        vpn = va >> PAGE_SHIFT
+        delta = (pa - self.ram_base) - va  # va + delta: the byte offset in RAM, as in the page maps
+        gmap = self.gmap[priv]
+        entry = gmap.get(vpn)
+        _, fast, locked = entry if entry is not None and entry[0] == delta else (delta, 0, 0)
+        bit = 1 << (granule & (GRANULES - 1))
+        gmap[vpn] = (delta, fast, locked | bit) if guarded else (delta, fast | bit, locked)
+        if self.exclusive.generation != guards or self.code.begun.get(ppn) is not token:
+            gmap.pop(vpn, None)  # lost a race with a guard or a translator: undo
 
     def fetch_phys(self, va: int, priv: int) -> int:
         """Physical address of an instruction fetch (raises a prefetch abort)."""
@@ -91,7 +128,7 @@ class SoftTLB:
     # ---- flushes (run by the owning vCPU only) ---------------------------
     def flush_all(self) -> int:
         dropped = len(self.entries)
-        for d in self.rmap + self.wmap:
+        for d in self.rmap + self.wmap + self.gmap:
             d.clear()
         self.entries.clear()
         self.counters.flushes += 1
@@ -104,6 +141,7 @@ class SoftTLB:
         for priv in (USER, PRIV):
             self.rmap[priv].pop(vpn, None)
             self.wmap[priv].pop(vpn, None)
+            self.gmap[priv].pop(vpn, None)
             if self.entries.pop((vpn, priv), None) is not None:
                 dropped += 1
         self.counters.page_flushes += 1
@@ -150,14 +188,21 @@ class SoftTLB:
         if self.watch.entries:
             self.watch.check(va, size, True, self.cpu.index)
         try:
-            self.space.write(pa, size, value, self.cpu.index)
+            if pa >> GRANULE_SHIFT in self.exclusive.guards:
+                with self.exclusive.lock._lock:  # never between a STREX's compare and its store
+                    self.space.write(pa, size, value, self.cpu.index)
+            else:
+                self.space.write(pa, size, value, self.cpu.index)
         except BusError:
             raise fault(WRITE, FS_EXTERNAL, va) from None
         self.code.notify_write(pa, size, CAUSE_STORE, self.cpu.index)
-        # A page whose code was just invalidated becomes fast-writable again.
+        # A page whose code was just invalidated becomes fast-writable again; else maybe the granule.
         m = self.entries.get((va >> PAGE_SHIFT, priv))
-        if m is not None:
-            self._fill_fast(va >> PAGE_SHIFT, m, priv)
+        if m is not None and self.ram_base <= pa < self.ram_end:
+            if self._protected(pa >> PAGE_SHIFT):
+                self._open_granule(va, pa, priv)
+            else:
+                self._fill_fast(va >> PAGE_SHIFT, m, priv)
 
     def read_bytes(self, va: int, length: int, priv: int = PRIV) -> bytes:
         """Bulk read through this vCPU's translation (semihosting, debugger)."""
@@ -186,9 +231,31 @@ class SoftTLB:
         return ld
 
     def _make_store(self, priv: int) -> Callable[[int, int, int], None]:
-        store = self.store
+        """What translated code calls when its page write map misses: the granule map, else the
+        slow path."""
+        store, gmap = self.store, self.gmap[priv]
+        m8, m16, m32 = self.ram.m8, self.ram.m16, self.ram.m32
+        lock = self.exclusive.lock._lock  # as in store: the monitor's own lock, uncounted (it is hot)
+
+        def put(off: int, size: int, value: int) -> None:
+            if size == 4:
+                m32[off >> 2] = value
+            elif size == 1:
+                m8[off] = value
+            else:
+                m16[off >> 1] = value
 
         def st(va: int, size: int, value: int) -> None:
+            e = gmap.get(va >> 12)
+            if e is not None and not va & (size - 1):
+                g = (va >> GRANULE_SHIFT) & (GRANULES - 1)
+                if e[1] >> g & 1:
+                    put(va + e[0], size, value)
+                    return
+                if e[2] >> g & 1:
+                    with lock:
+                        put(va + e[0], size, value)
+                    return
             store(va, size, value, priv)
         return st
 
