@@ -113,7 +113,7 @@ class Machine:
                                        lambda ppns, who: self.cache.revalidate(self.space.read_bytes, ppns, who))
 
         # devices
-        self.clock = GuestClock(threads == "single", self.total_insns)
+        self.clock = GuestClock(self.total_insns)
         self.gic = GICv2(self.vcpus, self.events, self.space.io_lock)
         self.timer = GenericTimer(self.vcpus, self.clock, self.gic)
         self.uart = PL011(self.console, irq=lambda level: self.gic.set_irq(UART_IRQ, level), lock=self.space.io_lock,

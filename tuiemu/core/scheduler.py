@@ -2,8 +2,10 @@
 
 Both modes share ``service``: what a vCPU does between two stretches of
 translated code (queued work, interrupts, sleeping and waking, debugger
-stops). Single mode is deterministic: fixed instruction quanta in CPU order,
-guest time from instruction counts, sleepers fast-forward the clock.
+stops), and guest time from instruction counts (``clock.py``). Single mode is
+deterministic: fixed instruction quanta in CPU order, and when every vCPU
+sleeps the clock jumps to the next timer. Multi mode lets host time pass
+instead while every vCPU sleeps (QEMU's icount with ``sleep=on``).
 """
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ from .vcpu import VCPU
 
 RUNNING, WFI, WFE = RunState.RUNNING, RunState.WFI, RunState.WFE
 
-# Multi-thread mode: instructions per stretch of translated code between counter updates, the
-# pause after a YIELD, and the interpreter's thread switch interval (CPython's GIL), which bounds
-# how long a vCPU spinning on another vCPU's progress keeps the others waiting.
-MULTI_BUDGET = 1 << 16
+# Multi-thread mode: instructions per stretch of translated code between counter updates (so also
+# the step in which another vCPU sees the clock move, as single mode's quantum), the pause after a
+# YIELD, and the interpreter's thread switch interval (CPython's GIL), which bounds how long a vCPU
+# spinning on another vCPU's progress keeps the others waiting.
+MULTI_BUDGET = 4096
 YIELD_SLEEP = 20e-6
 SWITCH_INTERVAL = 0.0005
 
@@ -215,13 +218,40 @@ class Scheduler:
         self._timer_wake.set()
 
     def _timer_thread(self) -> None:
-        """Raise timer interrupts on time; sleeps until the earliest deadline or a timer write."""
+        """Raise timer interrupts nobody else raises, and let guest time pass at host speed while
+        every vCPU sleeps, up to the next deadline. While a vCPU runs, its instructions move the
+        clock and its own thread raises what came due (``_vcpu_thread``)."""
         while not self.finished.is_set():
+            self._timer_wake.clear()  # before looking: a change made from here on wakes the wait
             self.update_timers()
-            deadlines = [d for d in (self.next_deadline(v) for v in self.vcpus) if d is not None]
-            timeout = 0.05 if not deadlines else min(0.05, self.clock.seconds_until(min(deadlines)))
-            self._timer_wake.wait(timeout)
-            self._timer_wake.clear()
+            due = self._earliest_deadline()
+            idle = due is not None and self._all_asleep()
+            start, t0 = self.clock.ticks(), time.perf_counter_ns()
+            self._timer_wake.wait(0.05 if due is None else min(0.05, self.clock.seconds_until(due)))
+            if idle and due is not None and self._all_asleep():
+                passed = self.clock.host_ns_to_ticks(time.perf_counter_ns() - t0)
+                self.clock.skip_to(min(due, start + passed))
+
+    def _earliest_deadline(self) -> Optional[int]:
+        return min((d for d in (self.next_deadline(v) for v in self.vcpus) if d is not None), default=None)
+
+    def _all_asleep(self) -> bool:
+        """No vCPU that may run is running or about to (a vCPU held by the debugger does not count,
+        as in single mode); guest time only moves if someone moves it."""
+        free = [v for v in self.vcpus if not v.debug_stop]
+        for v in free:
+            st = v.run_state
+            if st is RUNNING or v.work or v.irq_line or v.fiq_line or st is WFE and v.state.event_reg:
+                return False
+        return bool(free)
+
+    def _slice(self) -> int:
+        """Instructions for the next stretch: no further than the earliest timer deadline, so the
+        interrupt is raised when guest time reaches it (a whole block may overshoot)."""
+        due = self._earliest_deadline()
+        if due is None:
+            return MULTI_BUDGET
+        return max(1, min(MULTI_BUDGET, due - self.clock.ticks()))
 
     def _vcpu_thread(self, v: VCPU) -> None:
         budget = None if self.max_insns is None else self._budget
@@ -229,7 +259,8 @@ class Scheduler:
             while not self.finished.is_set():
                 self.service(v)
                 if v.run_state is RUNNING and not v.debug_stop:
-                    share = MULTI_BUDGET if budget is None else budget.take(MULTI_BUDGET)
+                    want = self._slice()
+                    share = want if budget is None else budget.take(want)
                     if share == 0:  # --max-insns reached, or the rest is another vCPU's for now
                         if budget is not None and budget.spent():
                             self.stop()
@@ -244,6 +275,7 @@ class Scheduler:
                         self.safe.exec_end(v)
                         if budget is not None:
                             budget.settle(share, used)
+                    self.update_timers()  # this vCPU's instructions moved the clock
                     if v.yielded:  # a spin-wait: really hand the interpreter lock to another thread
                         v.yielded = False
                         time.sleep(YIELD_SLEEP)
@@ -254,15 +286,13 @@ class Scheduler:
             self.stop()
 
     def _sleep(self, v: VCPU) -> None:
-        """Block the host thread until a kick (interrupt, work, event, debugger) or the vCPU's next timer."""
-        deadline = self.next_deadline(v)
-        if deadline is not None and deadline <= self.clock.ticks():
-            self.update_timers()  # due already: raise it now rather than wait for the timer thread
-            return
-        timeout = 0.1 if deadline is None else min(0.1, self.clock.seconds_until(deadline))
+        """Block the host thread until a kick (interrupt, work, event, debugger). Its timer fires
+        when another vCPU's instructions, or the timer thread's idle time, bring the clock there."""
+        if self._all_asleep():
+            self._timer_wake.set()  # the last one to sleep: idle time starts to pass now
         t0 = time.perf_counter_ns()
         with v.wake:
             if not v.exit_request and not v.work:
-                v.wake.wait(timeout)
+                v.wake.wait(0.1)
         if v.run_state.asleep:
             v.counters.wfi_ns += time.perf_counter_ns() - t0

@@ -6,6 +6,7 @@ has reached the compare value.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..core.clock import CNTFRQ, GuestClock
@@ -24,6 +25,9 @@ class GenericTimer:
         self.gic = gic
         self.on_change: Callable[[], None] = lambda: None  # wakes the scheduler's timer thread
         self._last: Dict[int, Tuple[bool, bool]] = {}
+        # every vCPU thread and the timer thread update levels: a stale level computed before the
+        # clock moved must not overwrite a newer one (order: this lock, then the GIC's)
+        self._lock = threading.Lock()
 
     def _count(self, which: str, s: Any) -> int:
         now = self.clock.ticks()
@@ -74,11 +78,12 @@ class GenericTimer:
         return p, vt
 
     def update_vcpu(self, v: Any) -> None:
-        levels = self._levels(v)
-        if self._last.get(v.index) != levels:  # the GIC (and its lock) only hears about changes
-            self._last[v.index] = levels
-            self.gic.set_irq(PPI_PHYS, levels[0], v.index)
-            self.gic.set_irq(PPI_VIRT, levels[1], v.index)
+        with self._lock:
+            levels = self._levels(v)
+            if self._last.get(v.index) != levels:  # the GIC (and its lock) only hears about changes
+                self._last[v.index] = levels
+                self.gic.set_irq(PPI_PHYS, levels[0], v.index)
+                self.gic.set_irq(PPI_VIRT, levels[1], v.index)
 
     def update(self) -> None:
         for v in self.vcpus:
