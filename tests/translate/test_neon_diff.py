@@ -19,6 +19,13 @@ pytest.importorskip("unicorn")
 STRIDES = st.tuples(*[st.sampled_from([0, 32, 64, 0xFFFFFFE0, 0xFFFFFFC0])] * 9)
 
 
+def longest(name: str) -> int:
+    """Sequences of up to three instructions; loads and stores one at a time: a write-back by the
+    transfer size (Rm = 13) can leave the base unaligned for the next one, and Unicorn does not
+    check Advanced SIMD alignment (tuiemu, as the ARM ARM, faults)."""
+    return 1 if name == "ldst" else 3
+
+
 def for_class(name: str, start: FPStart, data: st.DataObject) -> FPStart:
     if name != "ldst":
         return start
@@ -30,11 +37,12 @@ SETTINGS: Dict[str, Any] = dict(deadline=None, suppress_health_check=[HealthChec
                                                                        HealthCheck.filter_too_much])
 
 
+@pytest.mark.slow  # the long run; the T32 variant below covers every class quickly
 @pytest.mark.parametrize("name", sorted(NEON_CLASSES))
 @settings(max_examples=60, **SETTINGS)
 @given(data=st.data(), start=fp_starts)
 def test_class_a32(name: str, data: st.DataObject, start: FPStart) -> None:
-    bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=3), label="bodies")
+    bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=longest(name)), label="bodies")
     check([a32(b) for b in bodies], for_class(name, start, data), undefined=lambda w: unicorn_lax(w, False))
 
 
@@ -42,7 +50,7 @@ def test_class_a32(name: str, data: st.DataObject, start: FPStart) -> None:
 @settings(max_examples=25, **SETTINGS)
 @given(data=st.data(), start=fp_starts)
 def test_class_t32(name: str, data: st.DataObject, start: FPStart) -> None:
-    bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=3), label="bodies")
+    bodies = data.draw(st.lists(NEON_CLASSES[name], min_size=1, max_size=longest(name)), label="bodies")
     check([t32(b) for b in bodies], for_class(name, start, data), thumb=True, undefined=lambda w: unicorn_lax(w, True))
 
 

@@ -18,8 +18,9 @@ SETTINGS: Dict[str, Any] = dict(deadline=None, derandomize=False,
                                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
+@pytest.mark.slow  # the long run; the T32 variant below covers every class quickly
 @pytest.mark.parametrize("name", sorted(VFP_CLASSES))
-@settings(max_examples=400, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(data=st.data(), start=fp_starts)
 def test_class_a32(name: str, data: st.DataObject, start: FPStart) -> None:
     bodies = data.draw(st.lists(VFP_CLASSES[name], min_size=1, max_size=3), label="bodies")

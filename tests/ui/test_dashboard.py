@@ -17,6 +17,7 @@ from tuiemu.devices.console import Console
 from tuiemu.exitcodes import EXIT_QUIT
 from tuiemu.machine import Machine
 from tuiemu.ui.app import HELP, Dashboard
+from tuiemu.ui.panes.console import screen_lines
 from tuiemu.ui.screens.inspector import TBInspector
 from tuiemu.ui.screens.prompt import TextView
 
@@ -399,3 +400,8 @@ def test_source_view_follows_the_pc_with_dwarf_lines() -> None:
         asyncio.run(body())
     finally:
         finish(m)
+
+
+def test_console_lines_end_in_cr_lf_as_linux_writes_them() -> None:
+    out = b"[    0.000000] Booting Linux\r\n[    0.000000] Linux version 6.1\r\nprogress 10%\rprogress 20%\r\n"
+    assert screen_lines(out, 3) == ["[    0.000000] Linux version 6.1", "progress 20%", ""]

@@ -2,7 +2,7 @@
 goes to the PL011's receive path; escape gives the keys back to the dashboard."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 from rich.text import Text
 from textual import events
@@ -12,6 +12,13 @@ from ..model import Model
 
 KEYS = {"enter": b"\r", "backspace": b"\x7f", "tab": b"\t", "up": b"\x1b[A", "down": b"\x1b[B",
         "right": b"\x1b[C", "left": b"\x1b[D", "delete": b"\x1b[3~", "home": b"\x1b[H", "end": b"\x1b[F"}
+
+
+def screen_lines(data: bytes, height: int) -> List[str]:
+    """The last ``height`` lines of console output. Linux ends its lines with CR LF; a line rewritten
+    after a lone carriage return (a progress counter) shows what was written last."""
+    lines = data.decode("utf-8", "replace").split("\n")[-height:]
+    return [line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines]
 
 
 class ConsolePane(Widget, can_focus=True):
@@ -31,9 +38,8 @@ class ConsolePane(Widget, can_focus=True):
 
     def render(self) -> Text:
         height = max(1, self.size.height - 1)
-        text = bytes(self.model.console[-64 * 1024:]).decode("utf-8", "replace")
-        lines = text.split("\n")[-height:]
-        body = Text.from_ansi("\n".join(lines), no_wrap=True, overflow="crop")
+        body = Text.from_ansi("\n".join(screen_lines(bytes(self.model.console[-64 * 1024:]), height)),
+                              no_wrap=True, overflow="crop")
         hint = ("typing goes to the guest's UART · esc: back to dashboard keys" if self.has_focus
                 else "i (or click): type into the guest's UART")
         out = Text(hint + f" · {self.sent} bytes sent\n", style="bold reverse" if self.has_focus else "dim")
