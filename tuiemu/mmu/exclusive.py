@@ -33,6 +33,8 @@ class ExclusiveMonitor:
         # recursive: a STREX's own store reaches the TLB's slow path, which takes it (uncounted,
         # as plain stores to a guarded granule do: they are too frequent for the statistics)
         self.lock = InstrumentedLock("exclusive", recursive=True)
+        # plain stores to a guarded granule take the same lock, uncounted: they are hot
+        self.store_lock = self.lock._lock
         self.code = code
         self.guards: Set[int] = set()  # physical granule numbers (pa >> GRANULE_SHIFT)
         self.guard_pages: Set[int] = set()  # their physical page numbers

@@ -102,11 +102,11 @@ class SoftTLB:
     def _open_granule(self, va: int, pa: int, priv: int) -> None:
         """After a slow store to a page with code or a guard: let later stores to the same granule
         skip the slow path if it holds no code (see codepages.py for the protocol)."""
+        if va >> PAGE_SHIFT in self.watch.pages:
+            return
         ppn, granule = pa >> PAGE_SHIFT, pa >> GRANULE_SHIFT
         guards = self.exclusive.generation  # changes whenever a guard lands
         guarded = granule in self.exclusive.guards
-        if va >> PAGE_SHIFT in self.watch.pages:
-            return
         token = self.code.begun.get(ppn)  # changes whenever a translation shuts the page's granules
         if self.code.is_code(ppn) and (
                 token is None or self.code.granule_open(ppn, granule & (GRANULES - 1), self.cpu.index) is not token):
@@ -189,7 +189,7 @@ class SoftTLB:
             self.watch.check(va, size, True, self.cpu.index)
         try:
             if pa >> GRANULE_SHIFT in self.exclusive.guards:
-                with self.exclusive.lock._lock:  # never between a STREX's compare and its store
+                with self.exclusive.store_lock:  # never between a STREX's compare and its store
                     self.space.write(pa, size, value, self.cpu.index)
             else:
                 self.space.write(pa, size, value, self.cpu.index)
@@ -235,7 +235,7 @@ class SoftTLB:
         slow path."""
         store, gmap = self.store, self.gmap[priv]
         m8, m16, m32 = self.ram.m8, self.ram.m16, self.ram.m32
-        lock = self.exclusive.lock._lock  # as in store: the monitor's own lock, uncounted (it is hot)
+        lock = self.exclusive.store_lock
 
         def put(off: int, size: int, value: int) -> None:
             if size == 4:

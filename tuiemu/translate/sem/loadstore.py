@@ -193,6 +193,43 @@ def ldst_extra(b: Block, a: Args) -> bool:
     return True
 
 
+def load_words(b: Block, addr: str, n: int) -> List[str]:
+    """``n`` consecutive words from the word-aligned ``addr`` into temporaries: one page-map lookup
+    and RAM indexing when they sit on one page, else the slow path (LDM, VLDM, VPOP)."""
+    b.uses_memory = True
+    vals = [b.tmp("v") for _ in range(n)]
+    d = b.tmp("d")
+    b.const("LDMS", rt_load_multi)
+    b.emit(f"{d} = TR.get({addr} >> 12)")
+    b.emit(f"if {d} is None or ({addr} & 0xFFF) > {0x1000 - 4 * n}: "
+           f"{', '.join(vals)}{',' if n == 1 else ''} = LDMS(LD, {addr}, {n})")
+    b.emit("else:")
+    b.indent += 1
+    i = b.tmp("i")
+    b.emit(f"{i} = ({addr} + {d}) >> 2")
+    for k, v in enumerate(vals):
+        b.emit(f"{v} = M32[{i} + {k}]" if k else f"{v} = M32[{i}]")
+    b.indent -= 1
+    return vals
+
+
+def store_words(b: Block, addr: str, values: List[str]) -> None:
+    """Store ``values`` as consecutive words at the word-aligned ``addr`` (STM, VSTM, VPUSH)."""
+    n = len(values)
+    b.uses_memory = True
+    d = b.tmp("d")
+    b.const("STMS", rt_store_multi)
+    b.emit(f"{d} = TW.get({addr} >> 12)")
+    b.emit(f"if {d} is None or ({addr} & 0xFFF) > {0x1000 - 4 * n}: STMS(ST, {addr}, [{', '.join(values)}])")
+    b.emit("else:")
+    b.indent += 1
+    i = b.tmp("i")
+    b.emit(f"{i} = ({addr} + {d}) >> 2")
+    for k, v in enumerate(values):
+        b.emit(f"M32[{i} + {k}] = {v}" if k else f"M32[{i}] = {v}")
+    b.indent -= 1
+
+
 @handler("ldm_stm")
 def ldm_stm(b: Block, a: Args) -> bool:
     regs = [i for i in range(16) if a.reglist >> i & 1]
@@ -209,21 +246,8 @@ def ldm_stm(b: Block, a: Args) -> bool:
         b.exit_helper("USRBANK", rt_user_bank,
                       f"X, {a.l}, {regs!r}, {addr}, {wbv or -1}, {a.rn}, {b.cur_size}")
         return True
-    b.uses_memory = True
-    d = b.tmp("d")
     if a.l:
-        vals = [b.tmp("v") for _ in regs]
-        b.const("LDMS", rt_load_multi)
-        b.emit(f"{d} = TR.get({addr} >> 12)")
-        b.emit(f"if {d} is None or ({addr} & 0xFFF) > {0x1000 - 4 * n}: "
-               f"{', '.join(vals)}{',' if n == 1 else ''} = LDMS(LD, {addr}, {n})")
-        b.emit("else:")
-        b.indent += 1
-        i = b.tmp("i")
-        b.emit(f"{i} = ({addr} + {d}) >> 2")
-        for k, v in enumerate(vals):
-            b.emit(f"{v} = M32[{i} + {k}]" if k else f"{v} = M32[{i}]")
-        b.indent -= 1
+        vals = load_words(b, addr, n)
         if wbv:
             b.set_reg(a.rn, wbv)
         for r, v in zip(regs, vals):
@@ -235,17 +259,7 @@ def ldm_stm(b: Block, a: Args) -> bool:
             else:
                 b.exit_interwork(vals[-1])
         return True
-    vals = [b.reg(r) if r != PC else str(b.pc_read) for r in regs]
-    b.const("STMS", rt_store_multi)
-    b.emit(f"{d} = TW.get({addr} >> 12)")
-    b.emit(f"if {d} is None or ({addr} & 0xFFF) > {0x1000 - 4 * n}: STMS(ST, {addr}, [{', '.join(vals)}])")
-    b.emit("else:")
-    b.indent += 1
-    i = b.tmp("i")
-    b.emit(f"{i} = ({addr} + {d}) >> 2")
-    for k, v in enumerate(vals):
-        b.emit(f"M32[{i} + {k}] = {v}" if k else f"M32[{i}] = {v}")
-    b.indent -= 1
+    store_words(b, addr, [b.reg(r) if r != PC else str(b.pc_read) for r in regs])
     if wbv:
         b.set_reg(a.rn, wbv)
     return True

@@ -238,10 +238,15 @@ def neon_scalar(b: Block, a: Args) -> bool:
 
 
 # ---- two registers and a shift amount ------------------------------------------------------------------
+def element_size(imm6: int) -> int:
+    """A7.4.4: a shift by immediate (L = 0) names its element size by imm6's leading one (0: none)."""
+    return 32 if imm6 >= 32 else 16 if imm6 >= 16 else 8 if imm6 >= 8 else 0
+
+
 @handler("neon_shift")
 def neon_shift(b: Block, a: Args) -> bool:
     op, q = a.op, a.q
-    es = 64 if a.l else (32 if a.imm6 >= 32 else 16 if a.imm6 >= 16 else 8 if a.imm6 >= 8 else 0)
+    es = 64 if a.l else element_size(a.imm6)
     if not es:
         return False
     right = es * 2 - a.imm6 if es < 64 else 64 - a.imm6  # shift amount of the right shifts
@@ -275,7 +280,7 @@ def neon_shift(b: Block, a: Args) -> bool:
 @handler("neon_shift_narrow")
 def neon_shift_narrow(b: Block, a: Args) -> bool:
     """VSHRN VRSHRN VQSHRN VQRSHRN VQSHRUN VQRSHRUN: Qm to Dd."""
-    es = 32 if a.imm6 >= 32 else 16 if a.imm6 >= 16 else 8 if a.imm6 >= 8 else 0
+    es = element_size(a.imm6)
     if not es or a.vm & 1:
         return False
     if not start(b, a.insn):
@@ -292,7 +297,7 @@ def neon_shift_narrow(b: Block, a: Args) -> bool:
 @handler("neon_shll")
 def neon_shll(b: Block, a: Args) -> bool:
     """VSHLL (shift below the element size) and VMOVL (shift 0): Dm to Qd."""
-    es = 32 if a.imm6 >= 32 else 16 if a.imm6 >= 16 else 8 if a.imm6 >= 8 else 0
+    es = element_size(a.imm6)
     if not es or a.vd & 1:
         return False
     if not start(b, a.insn):

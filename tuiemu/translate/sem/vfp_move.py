@@ -13,8 +13,9 @@ from ...core.state import FPEXC_EN, FPSCR, FPSCR_MASK, MODE_USR
 from ..codegen import Block, M
 from ..decodetree import Args
 from ..isa import PC, SP
+from . import loadstore as ls
 from .fpregs import LO32, dreg, enabled, fpscr, rt_fp_trap, set_dreg, set_sreg, sreg
-from .loadstore import rt_align_fault, rt_load_multi, rt_store_multi
+from .loadstore import rt_align_fault
 from .registry import handler
 
 FPSID, MVFR1, MVFR0 = 0x410430F0, 0x11111111, 0x10110222  # QEMU's cortex-a15
@@ -224,47 +225,23 @@ def load_words(b: Block, addr: str, n: int) -> List[str]:
     """``n`` aligned words from ``addr`` into temporaries (one TLB lookup when on one page)."""
     b.const("AFAULT", rt_align_fault)
     b.emit(f"if {addr} & 3: AFAULT({addr}, 0)")
-    if n <= 2:
-        out = [b.load(4, addr)]
-        if n == 2:
-            out.append(b.load(4, b.as_local(f"({addr} + 4) & {M}")))
-        return out
-    b.uses_memory = True
-    vals = [b.tmp("v") for _ in range(n)]
-    d = b.tmp("d")
-    b.const("LDMS", rt_load_multi)
-    b.emit(f"{d} = TR.get({addr} >> 12)")
-    b.emit(f"if {d} is None or ({addr} & 0xFFF) > {0x1000 - 4 * n}: {', '.join(vals)} = LDMS(LD, {addr}, {n})")
-    b.emit("else:")
-    b.indent += 1
-    i = b.tmp("i")
-    b.emit(f"{i} = ({addr} + {d}) >> 2")
-    b.emit(f"{', '.join(vals)} = M32[{i}:{i} + {n}]")
-    b.indent -= 1
-    return vals
+    if n > 2:
+        return ls.load_words(b, addr, n)
+    out = [b.load(4, addr)]
+    if n == 2:
+        out.append(b.load(4, b.as_local(f"({addr} + 4) & {M}")))
+    return out
 
 
 def store_words(b: Block, addr: str, values: List[str]) -> None:
-    n = len(values)
     b.const("AFAULT", rt_align_fault)
     b.emit(f"if {addr} & 3: AFAULT({addr}, 1)")
-    if n <= 2:
-        b.store(4, addr, values[0])
-        if n == 2:
-            b.store(4, b.as_local(f"({addr} + 4) & {M}"), values[1])
+    if len(values) > 2:
+        ls.store_words(b, addr, values)
         return
-    b.uses_memory = True
-    d = b.tmp("d")
-    b.const("STMS", rt_store_multi)
-    b.emit(f"{d} = TW.get({addr} >> 12)")
-    b.emit(f"if {d} is None or ({addr} & 0xFFF) > {0x1000 - 4 * n}: STMS(ST, {addr}, [{', '.join(values)}])")
-    b.emit("else:")
-    b.indent += 1
-    i = b.tmp("i")
-    b.emit(f"{i} = ({addr} + {d}) >> 2")
-    for k, v in enumerate(values):
-        b.emit(f"M32[{i} + {k}] = {v}" if k else f"M32[{i}] = {v}")
-    b.indent -= 1
+    b.store(4, addr, values[0])
+    if len(values) == 2:
+        b.store(4, b.as_local(f"({addr} + 4) & {M}"), values[1])
 
 
 def _reg_words(b: Block, dp: int, first: int, count: int) -> List[str]:
