@@ -126,7 +126,8 @@ class Machine:
         self.space.add(MMIORegion("uart", UART_BASE, 0x1000, self.uart))
         # virtio-blk disks: (image path, read-only); BlockError if one cannot be opened
         self.disks = [VirtioBlk(path, readonly) for path, readonly in disks]
-        self.peripherals = map_peripherals(self.space, self.gic, ncpus, ram_size, deterministic=threads == "single",
+        self.peripherals = map_peripherals(self.space, self.gic, ncpus, ram_size, self.clock,
+                                           deterministic=threads == "single",
                                            virtio_devices=self.disks)
         self.semihosting = Semihosting(self.console, self.exit, self._heapinfo, cmdline=cmdline,
                                        stdin=self.host_input)

@@ -60,6 +60,22 @@ def test_pl031_counts_host_seconds_and_keeps_registers(m: Machine) -> None:
     assert m.space.read(0x09010010, 4) == 1
 
 
+def test_pl031_counts_guest_time_in_the_deterministic_mode() -> None:
+    """Single-thread mode: DR starts at a fixed date and advances one second per CNTFRQ ticks of
+    guest time (instructions plus skipped sleep), whatever the host clock does."""
+    from tuiemu.core.clock import CNTFRQ
+    from tuiemu.devices.pl031 import DERIVED_EPOCH
+    det = Machine(threads="single")
+    assert det.space.read(0x09010000, 4) == DERIVED_EPOCH
+    det.clock.skip_to(3 * CNTFRQ + 1)
+    assert det.space.read(0x09010000, 4) == DERIVED_EPOCH + 3
+    det.vcpus[0].counters.insns += 2 * CNTFRQ  # executed instructions count as ticks too
+    assert det.space.read(0x09010000, 4) == DERIVED_EPOCH + 5
+    det.space.write(0x09010008, 4, 1000)
+    det.clock.skip_to(det.clock.ticks() + CNTFRQ)
+    assert det.space.read(0x09010000, 4) == 1001
+
+
 def test_pl061_masked_data_and_interrupt_status() -> None:
     m = Machine()
     gpio = 0x09030000

@@ -1,7 +1,9 @@
 """ARM PrimeCell PL031 real-time clock as on QEMU's virt board (0x09010000, SPI 2).
 
-DR counts seconds of host wall-clock time (UTC), as QEMU's default -rtc does; a write to LR sets
-the count from then on. CR reads 1 (the RTC always runs) and ignores writes. MR, IMSC (one bit),
+DR counts seconds of host wall-clock time (UTC), as QEMU's default -rtc does. The deterministic
+mode passes a clock derived from guest time instead (``derived_time``): a fixed start plus the
+generic timer's ticks, so two runs read the same seconds at the same instruction. A write to LR
+sets the count from then on. CR reads 1 (the RTC always runs) and ignores writes. MR, IMSC (one bit),
 RIS, MIS and ICR are registers a guest can program and read back; the match interrupt itself is
 not raised (nothing here wakes up when the count reaches MR).
 """
@@ -10,9 +12,18 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from ..core.clock import CNTFRQ, GuestClock
+
 BASE, SIZE, SPI = 0x09010000, 0x1000, 2
 DR, MR, LR, CR, IMSC, RIS, MIS, ICR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C
 ID_BYTES = (0x31, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)  # PeriphID0-3, PCellID0-3 at 0xFE0-0xFFC
+# Where derived time starts: 2026-01-01T00:00:00Z, a date a guest accepts as plausible.
+DERIVED_EPOCH = 1_767_225_600
+
+
+def derived_time(clock: GuestClock, epoch: int = DERIVED_EPOCH) -> Callable[[], float]:
+    """Seconds from guest time: ``epoch`` at reset, then one second per CNTFRQ timer ticks."""
+    return lambda: epoch + clock.ticks() / CNTFRQ
 
 
 class PL031:

@@ -18,6 +18,7 @@ import os
 import random
 from typing import Any, Callable, List, NamedTuple, Sequence
 
+from ..core.clock import GuestClock
 from ..mmu.address_space import AddressSpace, MMIORegion
 from . import gicv2m, pcie_windows, pl031, pl061, virt_dtb, virtio_mmio
 from .fw_cfg import BASE as FW_CFG_BASE
@@ -40,14 +41,16 @@ class Peripherals(NamedTuple):
     virtio: List[VirtioMMIO]
 
 
-def map_peripherals(space: AddressSpace, gic: Any, ncpus: int, ram_size: int, deterministic: bool,
-                    virtio_devices: Sequence[Any] = ()) -> Peripherals:
+def map_peripherals(space: AddressSpace, gic: Any, ncpus: int, ram_size: int, clock: GuestClock,
+                    deterministic: bool, virtio_devices: Sequence[Any] = ()) -> Peripherals:
     """Create the devices, map them into ``space`` and write the device tree into flash. With
-    ``deterministic`` the tree's random seeds come from a fixed generator (single-thread mode's
-    promise of identical runs); otherwise they are random, as on every QEMU boot. The virtio devices
+    ``deterministic`` the tree's random seeds come from a fixed generator and the RTC counts guest
+    time from ``clock`` (single-thread mode's promise of identical runs); otherwise the seeds are
+    random, as on every QEMU boot, and the RTC counts host time. The virtio devices
     (disks) are plugged into the transports from the last one down; their DMA goes through
     ``space``."""
-    p = Peripherals(v2m=GICv2m(gic.set_irq), rtc=PL031(), fw_cfg=FwCfg(ncpus, space.read_bytes, space.write_bytes),
+    rtc = PL031(pl031.derived_time(clock)) if deterministic else PL031()
+    p = Peripherals(v2m=GICv2m(gic.set_irq), rtc=rtc, fw_cfg=FwCfg(ncpus, space.read_bytes, space.write_bytes),
                     gpio=PL061(irq=lambda level: gic.set_irq(pl061.SPI + 32, level)),
                     virtio=virtio_mmio.transports(list(virtio_devices), space, gic.set_irq))
     space.add(MMIORegion("gicv2m", gicv2m.BASE, gicv2m.SIZE, p.v2m))
