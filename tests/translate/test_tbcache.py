@@ -32,3 +32,25 @@ def test_full_cache_is_flushed_and_execution_stays_correct(tmp_path: Path, threa
     assert m.vcpus[0].R[5] == 40 * 20
     assert m.cache.stats.flushes > 0
     assert len(m.cache.map) <= 16 + 2
+
+
+def test_code_bitmap_covers_every_published_block_and_forgets_dropped_ones(tmp_path: Path) -> None:
+    """Publishing a block adds its bytes to its page's code map (kept up to date in place); dropping
+    one takes exactly its bytes out, so a store to them alone no longer invalidates anything."""
+    m = Machine(console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "blocks.elf", many_blocks(6, 1))))
+    assert m.run() == 0
+    page = BASE >> 12
+    tbs = sorted(m.cache.by_page[page], key=lambda tb: tb.pc)
+    bitmap = m.code.bitmaps[page]
+    expected = bytearray(4096)
+    for tb in tbs:
+        for lo, hi in tb.ranges:
+            expected[lo - (page << 12):hi - (page << 12)] = b"\x01" * (hi - lo)
+    assert bitmap == expected and len(tbs) > 6
+    victim = tbs[3]
+    lo, hi = victim.ranges[0]
+    assert m.cache.invalidate_code(page, lo, hi, "test") >= 1
+    assert not victim.valid
+    assert all(m.code.bitmaps[page][a - (page << 12)] == 0 for a in range(lo, hi)
+               if not any(t.valid and t.overlaps(a, a + 1) for t in tbs))

@@ -165,6 +165,19 @@ class CodePages:
                 bitmap[lo:hi] = b"\x01" * (hi - lo)
         self.bitmaps[ppn] = bitmap
 
+    def add_code_ranges(self, ppn: int, ranges: List[Range]) -> None:
+        """Mark more bytes of ``ppn`` as code (a TB is being published; called under the TB lock).
+        Bits are only set here, in place, so a reader sees the old map or a superset of it."""
+        bitmap = self.bitmaps.get(ppn)
+        if bitmap is None:
+            self.set_code_ranges(ppn, ranges)
+            return
+        base = ppn << PAGE_SHIFT
+        for lo, hi in ranges:
+            lo, hi = max(lo, base) - base, min(hi, base + (1 << PAGE_SHIFT)) - base
+            if lo < hi:
+                bitmap[lo:hi] = b"\x01" * (hi - lo)
+
     def unprotect(self, ppn: int) -> None:
         """The TB cache dropped the last TB of ``ppn`` (called under the TB lock)."""
         with self._lock:

@@ -2,8 +2,8 @@
 
 Semantic handlers call into a ``Block`` to read and write guest registers
 (Python locals inside the block), access memory, and leave the block. The
-finished source is a factory ``_make(C)`` whose inner function ``tb(R, F, X)``
-runs the block:
+finished source defines ``tb(R, F, X)``, executed in a namespace of the block's
+constants (its globals: link slots, RAM views, helpers), which runs the block:
 
 * ``R``: the vCPU's register list (see core/state.py), loaded into locals at
   entry and stored back at every exit;
@@ -44,8 +44,6 @@ _WB = "\x00WB"
 _LITERAL_EXPR = re.compile(r"^[0-9a-fA-FxX+\-*&|^~<>() ]+$")
 # Iterations a self-looping block runs before it returns to the dispatcher.
 LOOP_LIMIT = 128
-# Bound in every block by the translator: link slots, RAM views, the guest-exception base class.
-STANDARD_CONSTS = ("L", "M8", "M16", "M32", "GuestException")
 
 
 def _bx(x: Any, target: int) -> None:
@@ -107,7 +105,7 @@ class Block:
         return f"_{prefix}{self._tmp}"  # never clashes with the register locals r0-r14
 
     def const(self, name: str, value: Any) -> str:
-        """Make ``value`` visible inside the block as ``name`` (a closure cell)."""
+        """Make ``value`` visible inside the block as ``name`` (a global of its namespace)."""
         old = self.consts.get(name, value)
         if old is not value:
             raise ValueError(f"constant {name} bound twice")
@@ -270,16 +268,11 @@ class Block:
 
     # ---- finalisation --------------------------------------------------------------
     def source(self) -> Tuple[str, List[int]]:
-        """Python source of the factory and, per source line, the index of its instruction (-1: none)."""
+        """Python source of the block function and, per source line, the index of its instruction
+        (-1: none). Its constants are the globals of the namespace it is executed in."""
         regs = sorted(self.used | self.written)
-        out = ["def _make(C):"]
+        out = ["def tb(R, F, X):"]
         owners = [-1]
-        names = sorted(set(self.consts) | set(STANDARD_CONSTS))
-        for name in names:
-            out.append(f"    {name} = C[{name!r}]")
-            owners.append(-1)
-        out.append("    def tb(R, F, X):")
-        owners.append(-1)
         head = []
         if regs:
             head.append(", ".join(LOCAL_NAMES[i] for i in regs) + " = "
@@ -287,21 +280,21 @@ class Block:
         if self.uses_memory:
             head.append(f"TR, TW, LD, ST = F[{1 if self.priv else 0}]")
         for h in head:
-            out.append("        " + h)
+            out.append("    " + h)
             owners.append(-1)
         written = sorted(self.written)
         wb = "; ".join(f"R[{i}] = {LOCAL_NAMES[i]}" for i in written)
         if self.loops:  # instructions of the completed iterations, for the dispatcher's count
             wb = (wb + "; " if wb else "") + f"X.extra_insns += _n * {len(self.insn_pcs)}"
-            out.append("        _n = 0")
+            out.append("    _n = 0")
             owners.append(-1)
-        out.append("        try:")
+        out.append("    try:")
         owners.append(-1)
-        shift = 1
+        shift = 0
         if self.loops:
-            out.append("            while True:")
+            out.append("        while True:")
             owners.append(-1)
-            shift = 2
+            shift = 1
         for (ind, text), owner in zip(self.lines, self.line_insn):
             if text == _WB:
                 if not wb:
@@ -309,12 +302,10 @@ class Block:
                 text = wb
             out.append("    " * (ind + shift) + text)
             owners.append(owner)
-        out.append("        except GuestException:")
+        out.append("    except GuestException:")
         owners.append(-1)
-        out.append("            " + (wb or "pass"))
+        out.append("        " + (wb or "pass"))
         owners.append(-1)
-        out.append("            raise")
-        owners.append(-1)
-        out.append("    return tb")
+        out.append("        raise")
         owners.append(-1)
         return "\n".join(out) + "\n", owners

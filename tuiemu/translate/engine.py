@@ -51,6 +51,7 @@ class Engine:
         chain = self.chain
         executed = 0
         ntbs = 0
+        jc_hits = 0
         prev: Optional[TB] = None
         nxt: Optional[TB] = None
         tb: Optional[TB] = None
@@ -69,8 +70,8 @@ class Engine:
                                 if not tb.valid:
                                     jc.pop(key, None)
                             else:
-                                x.counters.jc_hits += 1
-                            if chain and prev is not None and prev.flags == flags:
+                                jc_hits += 1
+                            if chain and prev is not None and prev.unlinked and prev.flags == flags:
                                 self._maybe_link(prev, tb, R[15])
                         else:
                             tb = nxt
@@ -91,8 +92,10 @@ class Engine:
         finally:
             executed += x.extra_insns  # iterations that self-looping blocks ran inside themselves
             x.extra_insns = 0
-            x.counters.insns += executed
-            x.counters.tbs += ntbs
+            c = x.counters
+            c.insns += executed
+            c.tbs += ntbs
+            c.jc_hits += jc_hits
         return executed
 
     def step(self, x: Any) -> None:

@@ -23,7 +23,8 @@ TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
 
 class TB:
     __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners", "valid",
-                 "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes", "execs")
+                 "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes", "execs",
+                 "unlinked")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
                  owners: List[int], exits: List[int], links: List[Optional[TB]], pages: Sequence[int],
@@ -35,6 +36,8 @@ class TB:
         self.owners = owners
         self.exits = exits
         self.links = links
+        # static exits to its own guest page not chained yet: the dispatcher offers a chain only then
+        self.unlinked = sum(1 for target in exits if target >> PAGE_SHIFT == pc >> PAGE_SHIFT)
         self.pages = tuple(pages)
         self.valid = True
         self.incoming: List[Tuple[TB, int]] = []
@@ -108,7 +111,7 @@ class TBCache:
                 return None
             for ppn in tb.pages:
                 self.by_page.setdefault(ppn, []).append(tb)
-                self._update_bitmap(ppn)
+                self.code.add_code_ranges(ppn, tb.ranges)
             self.map[key] = tb
             self.stats.translated += 1
             self.stats.insns_translated += tb.ninsns
@@ -119,6 +122,7 @@ class TBCache:
         with self.lock:
             if src.valid and dst.valid and src.links[slot] is None:
                 src.links[slot] = dst
+                src.unlinked -= 1
                 dst.incoming.append((src, slot))
                 self.stats.chained += 1
 
@@ -128,6 +132,7 @@ class TBCache:
         for src, slot in tb.incoming:
             if src.links[slot] is tb:
                 src.links[slot] = None
+                src.unlinked += 1
         tb.incoming.clear()
         for i, dst in enumerate(tb.links):
             if dst is not None:

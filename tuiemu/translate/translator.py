@@ -95,12 +95,11 @@ class Translator:
     def compile(self, b: Block, pc: int, ppc: int, flags: int) -> TB:
         source, owners = b.source()
         code = compile(source, f"<tb {pc:#010x}>", "exec")
-        ns: Dict[str, Any] = {}
-        exec(code, ns)
         links: list = [None] * len(b.exits)
-        consts = dict(self.base_consts)
-        consts.update(b.consts)
-        consts["L"] = links
-        fn = ns["_make"](consts)
+        ns = dict(self.base_consts)
+        ns.update(b.consts)
+        ns["L"] = links
+        exec(code, ns)
+        fn = ns["tb"]
         pages = sorted({ppc >> PAGE_SHIFT} | {pa >> PAGE_SHIFT for pa, _ in b.code_refs})
         return TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, pages, source, 0)
