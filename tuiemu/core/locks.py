@@ -15,12 +15,35 @@ Lock order (a thread holding one may only take those to its right):
   code-page tracker's lock to unprotect pages.
 * safe work (core/safework.py) is never held while work runs or while any
   other engine lock is taken: the world is stopped by flags and waiting.
+
+Contention under the GIL (a performance matter, never a correctness one).
+CPython switches threads only at a few points: a function's entry, a backward
+jump, after a call, and inside blocking calls. A thread switched out while it
+holds a host lock makes every thread that wants the lock block in the kernel;
+the one that gets it owns it while it waits for the GIL, so the lock stays held
+and the next ones pile up behind (a lock convoy: 4 vCPUs on a contended STREX
+once waited 16 s in an 8 s run). Hot paths therefore hold a lock only around a
+body with none of those points: ``with lock.raw:`` (taking it calls no Python
+code, and BEFORE_WITH does not check for a switch) around subscripts,
+comparisons and forward branches, no call, not even a method of a dict. Under
+the GIL nobody ever finds such a lock held by a thread that cannot run. The
+statistics of such a hold are recorded after it, with ``account``.
+
+What is atomic without a lock, and why it stays so on a free-threaded build:
+a single operation on a dict, set or deque (``get``, ``pop``, ``add``,
+``discard``, ``in``, ``append``, ``popleft``) is one C call, atomic under the
+GIL and under the per-object locks of free-threaded CPython; so is storing a
+reference in an attribute (a vCPU's ``exit_request``, ``event_reg``,
+``run_state``). Read-modify-write sequences (``n += 1``, check-then-act on a
+container) are not: counters are written only by the thread that owns them
+(statistics, a vCPU's counters) and everything else takes a lock.
 """
 from __future__ import annotations
 
 import collections
 import threading
 import time
+from _thread import LockType
 from dataclasses import asdict, dataclass
 from typing import Deque, Dict, Optional, Set, Tuple
 
@@ -59,7 +82,8 @@ class InstrumentedLock:
 
     def __init__(self, name: str, recursive: bool = False) -> None:
         self.name = name
-        self._lock = threading.RLock() if recursive else threading.Lock()
+        # The host lock itself, for a hold with no switch point inside (see the module docstring).
+        self.raw = threading.RLock() if recursive else threading.Lock()
         self._depth = 0
         self._since = 0
         self._wait = 0
@@ -72,12 +96,18 @@ class InstrumentedLock:
         # atomic, so the holder never waits on the reader).
         self.spans: Optional[Deque[Span]] = None
 
+    @property
+    def plain(self) -> LockType:
+        """``raw`` of a lock that is not recursive, typed so (only it has ``locked()``)."""
+        assert isinstance(self.raw, LockType), f"{self.name} is recursive"
+        return self.raw
+
     def record_spans(self, limit: int = 1 << 16) -> Deque[Span]:
         self.spans = collections.deque(maxlen=limit)
         return self.spans
 
     def acquire(self) -> None:
-        lock = self._lock
+        lock = self.raw
         if lock.acquire(False):
             wait = 0
             contended = False
@@ -108,7 +138,7 @@ class InstrumentedLock:
     def release(self) -> None:
         self._depth -= 1
         if self._depth:
-            self._lock.release()
+            self.raw.release()
             return
         key = _thread_key()
         since, wait = self._since, self._wait
@@ -117,10 +147,32 @@ class InstrumentedLock:
         if st is not None:
             st.hold_ns += hold
         self.holder = None
-        self._lock.release()
+        self.raw.release()
         spans = self.spans
         if spans is not None:
             spans.append((key, since - wait, wait, hold))
+
+    def account(self, start: int, contended: bool) -> None:
+        """Record a hold made directly on ``raw`` and already released: ``start`` is ``_now()``
+        before asking, ``contended`` whether it was held then (``raw.locked()``). Timing the
+        acquisition would be a call inside the hold, so a contended hold counts whole as wait,
+        an uncontended one whole as hold."""
+        took = _now() - start
+        key = _thread_key()
+        st = self.per_thread.get(key)
+        if st is None:
+            st = self.per_thread.setdefault(key, LockStats())
+        st.acquired += 1
+        if contended:
+            st.contended += 1
+            st.wait_ns += took
+            if took > st.max_wait_ns:
+                st.max_wait_ns = took
+        else:
+            st.hold_ns += took
+        spans = self.spans
+        if spans is not None:
+            spans.append((key, start, took if contended else 0, 0 if contended else took))
 
     __enter__ = acquire
 

@@ -17,6 +17,13 @@ Breakpoints become a debug exit in front of the instruction when blocks are
 translated, so setting or clearing one drops the blocks that cover its address.
 Watchpoints keep their pages out of the soft TLBs' fast maps; the slow path
 raises the hit before the access is performed.
+
+Fairness: when the vCPUs are resumed together, the first to hit a breakpoint
+or watchpoint since the last resume (the one an all-stop debugger reported)
+goes to the back of the queue (``vcpu.Defer``). Otherwise it is the first to
+run again (it holds the interpreter, or leads the round robin) and, when the
+breakpoint sits in a locked region, the only one ever to hit it: the others
+sleep on the lock it holds, and it takes the lock back before they wake.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 from .events import EventBus
 from .runstate import RunState
 from .safework import SafeWork
+from .vcpu import Defer
 from .watchpoints import WATCH_KINDS, WATCH_WRITE, Watchpoints
 
 Listener = Callable[[Any, Dict[str, Any]], None]
@@ -51,6 +59,7 @@ class RunControl:
         # and holds made by another client (on its thread), so a pause in the dashboard reaches gdb.
         self.listeners: List[Listener] = []
         self.lock = threading.RLock()
+        self.first_hit: Optional[Any] = None  # the first vCPU to hit since the last resume
         self.step_irqs = False  # deliver interrupts while single-stepping (QEMU's default is off)
 
     # ---- notifications ---------------------------------------------------
@@ -59,6 +68,8 @@ class RunControl:
         v.debug_stop = True
         v.stop_reason = reason
         v.exit_request = True
+        if self.first_hit is None:
+            self.first_hit = v
         self.events.emit("debug_stop", v.index, **reason)
         for fn in list(self.listeners):
             fn(v, reason)
@@ -109,8 +120,16 @@ class RunControl:
                 fn(v, {"reason": reason, "by": by})
 
     def resume(self, vcpus: Optional[List[Any]] = None) -> None:
-        """Let the vCPUs go; one stopped on a breakpoint or watchpoint first steps past it."""
+        """Let the vCPUs go; one stopped on a breakpoint or watchpoint first steps past it. The
+        first to hit since the last resume lets the others it is resumed with run first."""
         targets = self.vcpus if vcpus is None else vcpus
+        first = self.first_hit
+        if first is not None and first in targets:
+            self.first_hit = None
+            if len(targets) > 1:
+                first.defer = Defer.BACK
+                # released last, so that it finds the others free to run when it looks
+                targets = [v for v in targets if v is not first] + [first]
         for v in targets:
             if self.at_hit(v):
                 self.step(v)

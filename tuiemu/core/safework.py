@@ -9,15 +9,22 @@ waits in ``exec_start``. Requests are served one at a time; a requester must
 itself be outside translated code (vCPUs ask from their service loop).
 
 Lock order: safe-work lock -> a vCPU's wake lock (kick). Never the reverse.
+
+Every stretch of every vCPU takes the lock twice, so ``exec_start`` and
+``exec_end`` hold it raw around subscripts alone when no work is pending (see
+core/locks.py): with calls inside, a vCPU preempted there held up the next
+vCPU's entry, and the one after it (waits of up to 16 ms).
 """
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Optional, Set
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from .events import EventBus
 from .locks import InstrumentedLock
+
+_now = time.perf_counter_ns
 
 
 class SafeWork:
@@ -29,8 +36,9 @@ class SafeWork:
         self.events = events
         self.serial = serial
         self.lock = InstrumentedLock("safe-work")
-        self.cond = threading.Condition(self.lock._lock)
-        self.running: Set[int] = set()
+        self._raw = self.lock.plain
+        self.cond = threading.Condition(self._raw)
+        self.running: List[bool] = [False] * len(self.vcpus)  # per vCPU: inside translated code
         self.exits = [0] * len(self.vcpus)  # per vCPU: stretches of translated code it has left
         self.pending = False
         self.count = 0
@@ -38,27 +46,40 @@ class SafeWork:
 
     def inside(self, v: Any) -> bool:
         """Is ``v`` executing translated code (or a step) right now?"""
-        return v.index in self.running
+        return self.running[v.index]
 
     def exec_start(self, v: Any) -> None:
-        with self.lock:
-            while self.pending:
-                self.cond.wait()
-            self.running.add(v.index)
+        i, raw = v.index, self._raw
+        start, contended = _now(), raw.locked()
+        with raw:  # no call inside (see the module docstring)
+            free = not self.pending
+            if free:
+                self.running[i] = True
+        self.lock.account(start, contended)
+        if not free:
+            with self.lock:
+                while self.pending:
+                    self.cond.wait()
+                self.running[i] = True
 
     def in_flight(self) -> Dict[int, int]:
         """The vCPUs inside translated code now, each with its exit count: once a count moved on,
         that vCPU has finished every access it had started (code pages use this as a grace period)."""
-        return {i: self.exits[i] for i in list(self.running)}
+        return {i: self.exits[i] for i, inside in enumerate(self.running) if inside}
 
     def done_since(self, seen: Dict[int, int]) -> bool:
         return all(self.exits[i] > n for i, n in seen.items())
 
     def exec_end(self, v: Any) -> None:
-        with self.lock:
-            self.exits[v.index] += 1
-            self.running.discard(v.index)
-            if self.pending:
+        i, raw = v.index, self._raw
+        start, contended = _now(), raw.locked()
+        with raw:  # no call inside (see the module docstring)
+            self.exits[i] += 1
+            self.running[i] = False
+            waited_for = self.pending
+        self.lock.account(start, contended)
+        if waited_for:
+            with self.lock:
                 self.cond.notify_all()
 
     def run(self, fn: Callable[[], Any], what: str, requester: Optional[Any] = None) -> None:
@@ -84,9 +105,9 @@ class SafeWork:
             for v in self.vcpus:
                 if v.index != who:
                     v.exit_request = True
-            while self.running - {who}:
+            while any(inside and i != who for i, inside in enumerate(self.running)):
                 for v in self.vcpus:  # kick again: a vCPU may have entered just before `pending` was set
-                    if v.index in self.running:
+                    if self.running[v.index]:
                         v.exit_request = True
                 self.cond.wait(0.01)
         t1 = time.perf_counter_ns()

@@ -9,6 +9,7 @@ instead while every vCPU sleeps (QEMU's icount with ``sleep=on``).
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -18,17 +19,29 @@ from .clock import GuestClock
 from .runstate import RunState
 from .safework import SafeWork
 from .state import PSR_F, PSR_I
-from .vcpu import VCPU
+from .turns import Turns, may_run
+from .vcpu import VCPU, Defer
 
 RUNNING, WFI, WFE = RunState.RUNNING, RunState.WFI, RunState.WFE
 
 # Multi-thread mode: instructions per stretch of translated code between counter updates (so also
-# the step in which another vCPU sees the clock move, as single mode's quantum), the pause after a
-# YIELD, and the interpreter's thread switch interval (CPython's GIL), which bounds how long a vCPU
-# spinning on another vCPU's progress keeps the others waiting.
+# the step in which another vCPU sees the clock move, as single mode's quantum), the pause of a
+# vCPU whose --max-insns share is used up, the longest a deferred vCPU waits for the others' turns
+# (turns.py), and the interpreter's thread switch interval (CPython's GIL), which bounds how long
+# a vCPU spinning without YIELD keeps the others waiting.
 MULTI_BUDGET = 4096
-YIELD_SLEEP = 20e-6
+BUDGET_SLEEP = 20e-6
+TURN_WAIT = 0.5
 SWITCH_INTERVAL = 0.0005
+
+# YIELD (a spin-wait hint) in multi-thread mode: what the spinner waits for can only come from
+# another vCPU, so it gives the host CPU away with the interpreter lock released. sched_yield runs
+# the next thread that is ready (one waiting for the GIL, or woken by a kick) and costs nothing
+# when none is. A fixed sleep (20 us, 70 us with the kernel's timer slack) left the host idle
+# whenever every vCPU spun: a producer/consumer pair handing a flag back and forth ran 4x slower
+# than the round robin; waking the others through condition variables costs 3 host context
+# switches a hand-off on one core (the woken thread preempts the one still holding the GIL).
+_host_yield: Callable[[], None] = getattr(os, "sched_yield", None) or (lambda: time.sleep(0))
 
 
 class InsnBudget:
@@ -87,6 +100,10 @@ class Scheduler:
         self.asleep_forever: Optional[str] = None  # the vCPUs' states when the run ended that way
         self.error: Optional[BaseException] = None
         self._timer_wake = threading.Event()
+        self.turns = Turns(vcpus, safe.exits, self.finished.is_set)
+        # multi mode: the earliest timer deadline, recomputed only once a timer changed or came due
+        self._due: Optional[int] = None
+        self._due_stale = True
 
     # ---- shared per-vCPU bookkeeping -------------------------------------
     def service(self, v: VCPU) -> None:
@@ -148,18 +165,33 @@ class Scheduler:
         if self.error is not None:
             raise self.error
 
+    @staticmethod
+    def _goes_last(v: VCPU) -> bool:
+        """Before a stretch: should ``v`` let the others run first (``Defer``)? Moves it on."""
+        d = v.defer
+        if d is Defer.BACK:
+            v.defer = Defer.HANDOVER
+            return True
+        if d is Defer.AGAIN:
+            v.defer = Defer.NONE
+            return True
+        return False
+
     # ---- single thread, round robin ----------------------------------------
     def _run_single(self) -> None:
+        first = 0  # the round's first vCPU: after a debugger stop, the one after the vCPU that stopped
         while not self.finished.is_set():
             if self._over_budget():
                 return
             ran = False
             self.update_timers()
-            for v in self.vcpus:
+            for v in self.vcpus[first:] + self.vcpus[:first]:
                 if self.finished.is_set():
                     return
                 self.service(v)
                 if v.run_state is RUNNING and not v.debug_stop:
+                    if self._goes_last(v) and any(may_run(o) for o in self.vcpus if o is not v):
+                        continue  # this round without it: the others go first
                     budget = self.quantum
                     if self.max_insns is not None:
                         budget = min(budget, self.max_insns - self.total_insns())
@@ -168,6 +200,8 @@ class Scheduler:
                         self.execute(v, budget)
                     finally:
                         self.safe.exec_end(v)
+                    if v.debug_stop:  # the round stops here; it goes on from the next vCPU
+                        first = (v.index + 1) % len(self.vcpus)
                     ran = True
             if not ran and not self.finished.is_set():
                 self._idle_single()
@@ -215,6 +249,7 @@ class Scheduler:
             sys.setswitchinterval(old_interval)
 
     def timers_changed(self) -> None:
+        self._due_stale = True
         self._timer_wake.set()
 
     def _timer_thread(self) -> None:
@@ -245,10 +280,20 @@ class Scheduler:
                 return False
         return bool(free)
 
+    def _next_due(self) -> Optional[int]:
+        """The earliest timer deadline, cached: computing it asks every vCPU's timers, which costs
+        more than a short stretch (a vCPU spinning on YIELD ends one every few instructions).
+        Levels rise only when the clock reaches a deadline; every other change is a timer write,
+        which marks the cache stale (``timers_changed``) after it lands."""
+        if self._due_stale:
+            self._due_stale = False
+            self._due = self._earliest_deadline()
+        return self._due
+
     def _slice(self) -> int:
         """Instructions for the next stretch: no further than the earliest timer deadline, so the
         interrupt is raised when guest time reaches it (a whole block may overshoot)."""
-        due = self._earliest_deadline()
+        due = self._next_due()
         if due is None:
             return MULTI_BUDGET
         return max(1, min(MULTI_BUDGET, due - self.clock.ticks()))
@@ -256,16 +301,19 @@ class Scheduler:
     def _vcpu_thread(self, v: VCPU) -> None:
         budget = None if self.max_insns is None else self._budget
         try:
+            turns = self.turns
             while not self.finished.is_set():
                 self.service(v)
                 if v.run_state is RUNNING and not v.debug_stop:
+                    if self._goes_last(v) and turns.let_others_run(v, TURN_WAIT):
+                        continue
                     want = self._slice()
                     share = want if budget is None else budget.take(want)
                     if share == 0:  # --max-insns reached, or the rest is another vCPU's for now
                         if budget is not None and budget.spent():
                             self.stop()
                             return
-                        time.sleep(YIELD_SLEEP)
+                        time.sleep(BUDGET_SLEEP)
                         continue
                     self.safe.exec_start(v)
                     used = 0
@@ -275,10 +323,14 @@ class Scheduler:
                         self.safe.exec_end(v)
                         if budget is not None:
                             budget.settle(share, used)
-                    self.update_timers()  # this vCPU's instructions moved the clock
-                    if v.yielded:  # a spin-wait: really hand the interpreter lock to another thread
+                    turns.done(v)
+                    due = self._next_due()
+                    if due is not None and self.clock.ticks() >= due:  # raise what came due
+                        self._due_stale = True
+                        self.update_timers()
+                    if v.yielded:
                         v.yielded = False
-                        time.sleep(YIELD_SLEEP)
+                        _host_yield()
                 elif not self.finished.is_set():
                     self._sleep(v)
         except BaseException as e:  # reported by run() on the main thread
@@ -290,6 +342,7 @@ class Scheduler:
         when another vCPU's instructions, or the timer thread's idle time, bring the clock there."""
         if self._all_asleep():
             self._timer_wake.set()  # the last one to sleep: idle time starts to pass now
+        self.turns.done(v)  # a vCPU waiting for this one's turn need not wait any longer
         t0 = time.perf_counter_ns()
         with v.wake:
             if not v.exit_request and not v.work:

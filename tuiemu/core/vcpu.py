@@ -8,6 +8,7 @@ registers, sleeping). They run with the registers already stored back in
 from __future__ import annotations
 
 import collections
+import enum
 import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Protocol
@@ -32,6 +33,18 @@ class Platform(Protocol):
     def event(self, kind: str, vcpu: Optional[VCPU], **info: Any) -> None: ...
     def send_event(self, vcpu: VCPU) -> None: ...
     def debug_stop(self, vcpu: VCPU, reason: Dict[str, Any]) -> None: ...
+
+
+class Defer(enum.IntEnum):
+    """Going to the back of the queue, after the debugger resumed the vCPU that hit a breakpoint
+    (or watchpoint): so a person stepping through a contended guest sees every vCPU, not the one
+    that is always first to run again. It may hold a lock the others sleep on, so it hands over
+    twice: before its next stretch, and after its next SEV or YIELD (releasing that lock)."""
+
+    NONE = 0
+    BACK = 1      # before the next stretch, let the others that may run go first; then HANDOVER
+    HANDOVER = 2  # the next SEV or YIELD ends the stretch; then AGAIN
+    AGAIN = 3     # before the next stretch, let the others go first once more; then NONE
 
 
 @dataclass
@@ -74,6 +87,7 @@ class VCPU:
         self.exit_request = False
         self.extra_insns = 0  # instructions run by self-looping blocks, not yet counted
         self.yielded = False  # executed YIELD: let another thread have the interpreter
+        self.defer = Defer.NONE  # set by run control, moved on by the scheduler, SEV and YIELD
         self.run_state = RunState.OFF
         self.irq_line = False
         self.fiq_line = False
@@ -205,11 +219,18 @@ class VCPU:
 
     def sev(self) -> None:
         self.platform.send_event(self)
+        self._hand_over()
 
     def yield_(self) -> None:
         """YIELD: a spin-wait hint; the scheduler switches to another vCPU (or host thread)."""
         self.yielded = True
         self.exit_request = True
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self.defer is Defer.HANDOVER:
+            self.defer = Defer.AGAIN
+            self.exit_request = True
 
     # ---- PSR writes -------------------------------------------------------------
     def write_cpsr(self, value: int, mask: int) -> None:

@@ -18,23 +18,34 @@ guard fails (the architecture lets STREX fail at any time; the guest retries)
 after asking those vCPUs to leave at their next block boundary. Waiting instead could deadlock two STREXes on
 each other. SWP cannot fail and keeps the lock alone: a racing plain store can
 still be lost under it.
+
+The common case runs on the soft TLB's fast maps: LDREX reads through the page
+read map, and a STREX whose page (write map) or granule (granule map) the TLB
+may write without the slow path compares and stores RAM directly, holding the
+raw lock around subscripts alone (core/locks.py: under the GIL no thread switch
+can happen inside, so no vCPU ever waits on a holder that cannot run). Those
+maps leave out watched pages, MMIO and granules with code, so nothing else is
+owed: no watchpoint check, no code invalidation. Everything else takes the slow
+path, whole, under the instrumented lock.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Set
+import time
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from ..core.locks import InstrumentedLock
-from .codepages import GRANULE_SHIFT, CodePages
+from .address_space import PAGE_SHIFT
+from .codepages import GRANULE_SHIFT, GRANULES, CodePages
 from .pagetable import FS_ALIGNMENT, READ, WRITE, fault
 
 
 class ExclusiveMonitor:
     def __init__(self, code: CodePages) -> None:
-        # recursive: a STREX's own store reaches the TLB's slow path, which takes it (uncounted,
-        # as plain stores to a guarded granule do: they are too frequent for the statistics)
-        self.lock = InstrumentedLock("exclusive", recursive=True)
-        # plain stores to a guarded granule take the same lock, uncounted: they are hot
-        self.store_lock = self.lock._lock
+        # Not recursive (``raw.locked()`` tells a fast STREX it waited): a slow STREX or SWP sets its
+        # TLB's ``monitor_held``, and its own store through the TLB's slow path leaves the lock alone.
+        self.lock = InstrumentedLock("exclusive")
+        # plain stores to a guarded granule take it raw and uncounted (too frequent for statistics)
+        self.store_lock = self.lock.plain
         self.code = code
         self.guards: Set[int] = set()  # physical granule numbers (pa >> GRANULE_SHIFT)
         self.guard_pages: Set[int] = set()  # their physical page numbers
@@ -93,9 +104,16 @@ class ExclusiveMonitor:
     def load(self, x: Any, addr: int, size: int, priv: int) -> int:
         if addr & (size - 1):
             raise fault(READ, FS_ALIGNMENT, addr)
-        value = self._read(x, addr, size, priv)
+        tlb = x.tlb
+        delta = tlb.rmap[priv].get(addr >> PAGE_SHIFT)
+        if delta is None:
+            value = self._read(x, addr, size, priv)
+            pa = tlb.translate(addr, READ, priv) if self.guards_needed else 0
+        else:
+            value = _peek(tlb.ram, addr + delta, size)
+            pa = tlb.ram_base + addr + delta
         if self.guards_needed:
-            granule = x.tlb.translate(addr, READ, priv) >> GRANULE_SHIFT
+            granule = pa >> GRANULE_SHIFT
             if granule not in self.guards:
                 self._guard(x, granule)
         s = x.state
@@ -111,22 +129,94 @@ class ExclusiveMonitor:
         s.excl_addr = -1
         if not ok:
             return 1
+        tlb = x.tlb
+        delta = _fast_write_delta(tlb, addr, priv)
         if self.guards_needed:
-            granule = x.tlb.translate(addr, READ, priv) >> GRANULE_SHIFT
+            pa = tlb.translate(addr, READ, priv) if delta is None else tlb.ram_base + addr + delta
+            granule = pa >> GRANULE_SHIFT
             if granule not in self.guards:  # the mapping changed since LDREX
                 self._guard(x, granule)
-            if not self._settled(x, granule):
+            if granule in self.settling and not self._settled(x, granule):
                 return 1
-        with self.lock:
-            if self._read(x, addr, size, priv) != s.excl_val:
-                return 1
-            self._write(x, addr, size, value, priv)
-        return 0
+        if delta is None:
+            with self.lock:
+                tlb.monitor_held = True
+                try:
+                    if self._read(x, addr, size, priv) != s.excl_val:
+                        return 1
+                    self._write(x, addr, size, value, priv)
+                finally:
+                    tlb.monitor_held = False
+            return 0
+        return self._compare_and_store(tlb.ram, addr + delta, size, s.excl_val, value)
+
+    def _compare_and_store(self, ram: Any, off: int, size: int, expect: int, value: int) -> int:
+        """STREX on RAM at byte offset ``off``: the hold has no switch point (see the module docstring)."""
+        raw = self.store_lock
+        start, contended = _now(), raw.locked()  # a hint: the lock may change hands before the hold
+        if size == 4:
+            m32, i = ram.m32, off >> 2
+            with raw:
+                ok = m32[i] == expect
+                if ok:
+                    m32[i] = value & 0xFFFFFFFF
+        elif size == 8:
+            m32, i = ram.m32, off >> 2
+            lo, hi = value & 0xFFFFFFFF, (value >> 32) & 0xFFFFFFFF
+            with raw:
+                ok = m32[i] | m32[i + 1] << 32 == expect
+                if ok:
+                    m32[i] = lo
+                    m32[i + 1] = hi
+        elif size == 1:
+            m8 = ram.m8
+            with raw:
+                ok = m8[off] == expect
+                if ok:
+                    m8[off] = value & 0xFF
+        else:
+            m16, i = ram.m16, off >> 1
+            with raw:
+                ok = m16[i] == expect
+                if ok:
+                    m16[i] = value & 0xFFFF
+        self.lock.account(start, contended)
+        return 0 if ok else 1
 
     def swap(self, x: Any, addr: int, size: int, value: int, priv: int) -> int:
         if size == 4 and addr & 3:
             raise fault(READ, FS_ALIGNMENT, addr)
         with self.lock:
-            old = self._read(x, addr, size, priv)
-            self._write(x, addr, size, value, priv)
+            x.tlb.monitor_held = True
+            try:
+                old = self._read(x, addr, size, priv)
+                self._write(x, addr, size, value, priv)
+            finally:
+                x.tlb.monitor_held = False
         return old
+
+
+_now = time.perf_counter_ns
+
+
+def _peek(ram: Any, off: int, size: int) -> int:
+    """An aligned read of RAM at byte offset ``off``."""
+    if size == 4:
+        return ram.m32[off >> 2]
+    if size == 8:
+        return ram.m32[off >> 2] | ram.m32[(off >> 2) + 1] << 32
+    if size == 1:
+        return ram.m8[off]
+    return ram.m16[off >> 1]
+
+
+def _fast_write_delta(tlb: Any, addr: int, priv: int) -> Optional[int]:
+    """``va + delta`` = the RAM offset, if ``tlb`` may write ``addr`` without its slow path: its
+    page write map has the page or its granule map the granule (guarded ones included)."""
+    vpn = addr >> PAGE_SHIFT
+    delta: Optional[int] = tlb.wmap[priv].get(vpn)
+    if delta is None:
+        e = tlb.gmap[priv].get(vpn)
+        if e is not None and (e[1] | e[2]) >> ((addr >> GRANULE_SHIFT) & (GRANULES - 1)) & 1:
+            delta = e[0]
+    return delta

@@ -66,6 +66,7 @@ class SoftTLB:
         # full entries for the slow path: (vpn, priv) -> Mapping
         self.entries: Dict[Tuple[int, int], Mapping] = {}
         self.counters = TLBCounters()
+        self.monitor_held = False  # this vCPU's slow STREX/SWP holds the exclusive monitor's lock
         # What translated code unpacks at block entry, one tuple per privilege.
         self.fast = tuple((self.rmap[p], self.wmap[p], self._make_load(p), self._make_store(p))
                           for p in (USER, PRIV))
@@ -188,11 +189,11 @@ class SoftTLB:
         if self.watch.entries:
             self.watch.check(va, size, True, self.cpu.index)
         try:
-            if pa >> GRANULE_SHIFT in self.exclusive.guards:
+            if pa >> GRANULE_SHIFT not in self.exclusive.guards or self.monitor_held:
+                self.space.write(pa, size, value, self.cpu.index)
+            else:
                 with self.exclusive.store_lock:  # never between a STREX's compare and its store
                     self.space.write(pa, size, value, self.cpu.index)
-            else:
-                self.space.write(pa, size, value, self.cpu.index)
         except BusError:
             raise fault(WRITE, FS_EXTERNAL, va) from None
         self.code.notify_write(pa, size, CAUSE_STORE, self.cpu.index)
@@ -253,8 +254,14 @@ class SoftTLB:
                     put(va + e[0], size, value)
                     return
                 if e[2] >> g & 1:
-                    with lock:
-                        put(va + e[0], size, value)
+                    off = va + e[0]
+                    with lock:  # no call inside: no thread switch while it is held (core/locks.py)
+                        if size == 4:
+                            m32[off >> 2] = value
+                        elif size == 1:
+                            m8[off] = value
+                        else:
+                            m16[off >> 1] = value
                     return
             store(va, size, value, priv)
         return st
