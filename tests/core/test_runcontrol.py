@@ -65,6 +65,23 @@ def test_step_executes_exactly_one_instruction(machine: Machine) -> None:
     assert v.R[0] == 2 and v.counters.insns == 8
 
 
+def test_stepping_a_loop_translates_each_instruction_once_and_sees_code_writes(machine: Machine) -> None:
+    """Single steps keep their one-instruction blocks: a second pass round the loop translates
+    nothing, and a debugger write to the loop's code is what the next step runs."""
+    machine.runctl.stop()
+    machine.start()
+    v = machine.vcpus[0]
+    for _ in range(6):  # movw, movt, mov, add, str, b: at the add again
+        machine.runctl.step(v)
+    translated = v.counters.translated
+    for _ in range(6):  # two more rounds of add, str, b
+        machine.runctl.step(v)
+    assert v.counters.translated == translated and v.R[0] == 3
+    machine.write_memory(LOOP_HEAD, (0xE2800010).to_bytes(4, "little"))  # add r0, r0, #16
+    assert v.R[15] == LOOP_HEAD
+    machine.runctl.step(v)
+    assert v.R[0] == 19 and v.counters.translated == translated + 1
+
 def test_write_watchpoint_reports_before_the_store(machine: Machine) -> None:
     hit = threading.Event()
     machine.runctl.listeners.append(lambda v, reason: hit.set())

@@ -16,6 +16,8 @@ from ..mmu.address_space import PAGE_SHIFT
 from .tbcache import TB, TBCache
 from .translator import Translator
 
+STEP_KEY = 1 << 30  # in the flags of a single step's block: above every TB flag (core/state.py TBF_*)
+
 
 class Engine:
     def __init__(self, translator: Translator, cache: TBCache, chain: bool = True,
@@ -99,15 +101,29 @@ class Engine:
         return executed
 
     def step(self, x: Any) -> None:
-        """Execute exactly one instruction in a block of its own (not cached, no breakpoint check)."""
+        """Execute exactly one instruction in a block of its own (no breakpoint check)."""
         tb = None
         try:
-            tb = self.translator.translate(x, x.R[15], x.state.tb_flags, max_insns=1, breakpoints=False)
+            tb = self._step_tb(x, x.R[15], x.state.tb_flags)
+            tb.execs += 1
             tb.fn(x.R, x.fast, x)
             x.counters.insns += tb.ninsns + x.extra_insns
             x.extra_insns = 0
         except GuestException as e:
             x.counters.insns += self._fault(x, tb, e)
+
+    def _step_tb(self, x: Any, pc: int, flags: int) -> TB:
+        """The one-instruction block for a single step at ``pc``, cached beside the others under a key
+        of its own (STEP_KEY), so stepping through a loop translates each instruction once and a
+        write to its code drops it like any block."""
+        ppc = x.tlb.fetch_phys(pc, 1 if flags & 2 else 0)
+        tb = self.cache.lookup((ppc, pc, flags | STEP_KEY))
+        while tb is None:
+            t0 = time.perf_counter_ns()
+            new = self.translator.translate(x, pc, flags, max_insns=1, breakpoints=False)
+            new.flags |= STEP_KEY
+            tb = self.cache.insert(new, time.perf_counter_ns() - t0)
+        return tb
 
     def _maybe_link(self, prev: TB, tb: TB, pc: int) -> None:
         """Chain prev's static exit to tb when both sit on the same guest page."""
