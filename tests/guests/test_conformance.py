@@ -12,9 +12,11 @@ SINGLE_CPU = ["hello", "alu", "mem", "thumb", "newlib", pytest.param("bench", ma
 MULTI_CPU = ["smp_spinlock", "smp_atomics", "bench_smp", "smc", "mmu", "timer_irq"]
 
 
+@pytest.mark.parametrize("threads", ["multi", "single"])
 @pytest.mark.parametrize("name", SINGLE_CPU)
-def test_guest_matches_qemu(name: str) -> None:
-    r = run_cli(guest(name), "-smp", str(guest_cpus(name)))
+def test_guest_matches_qemu(name: str, threads: str) -> None:
+    """Each one-vCPU guest in both threading modes (their schedulers and guest clocks differ)."""
+    r = run_cli(guest(name), "-smp", str(guest_cpus(name)), "--threads", threads)
     assert r.out == expected(name), r.err
     assert r.code == 0, r.err
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import pytest
 
-from tuiemu.translate.decodetree import Decoder, table
+from tuiemu.translate.decodetree import Decoder, Group, table
 
 
 def decode(rows: Sequence[Tuple[Any, ...]], word: int, fields: Optional[Dict[str, str]] = None,
@@ -107,3 +107,33 @@ def test_pattern_names_are_unique() -> None:
     rows = [("P", "1010 rd:4 imm:8", "h"), ("P", "1011 rd:4 imm:8", "h")]
     with pytest.raises(ValueError, match="duplicate pattern names"):
         Decoder(table(rows, width=16), key_bits=[(12, 4)])
+
+
+def test_groups_are_built_when_a_word_they_guard_is_decoded() -> None:
+    """A group stays unbuilt until a word with its guard bits is decoded; then its patterns take
+    their place in table order, ahead of the general row after them."""
+    built = []
+
+    def group(name: str, spec: str) -> Group:
+        def build() -> list:
+            built.append(name)
+            return table([(name, spec, "h")], width=16)
+        return Group(0xF000, int(spec[:4], 2) << 12, build)
+
+    general = table([("ANY", "1... ............", "h")], width=16)
+    dec = Decoder([group("A", "1010 ........ imm:4"), group("B", "1011 ............"), *general],
+                  key_bits=[(12, 4)])
+    got = dec.decode(0x8000)
+    assert got is not None and got[0].name == "ANY" and built == []
+    got = dec.decode(0xA123)
+    assert got is not None and (got[0].name, got[1]["imm"]) == ("A", 3) and built == ["A"]
+    got = dec.decode(0xB000)
+    assert got is not None and got[0].name == "B" and built == ["A", "B"]
+    assert [p.name for p in dec.patterns] == ["A", "B", "ANY"]
+
+
+def test_a_group_pattern_outside_its_guard_is_rejected() -> None:
+    dec = Decoder([Group(0xF000, 0xA000, lambda: table([("P", "1011 ............", "h")], width=16))],
+                  key_bits=[(12, 4)])
+    with pytest.raises(ValueError, match="do not fix the bits their group's guard tests"):
+        dec.decode(0xA000)

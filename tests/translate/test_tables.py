@@ -3,12 +3,13 @@ earlier one, each decodes to exactly the arguments it declares, and the immediat
 from split and scaled fields are the ones the ARM ARM defines (checked against capstone)."""
 from __future__ import annotations
 
+import importlib
 import struct
 from typing import Any, Dict
 
 import pytest
 
-from tuiemu.translate import sem  # noqa: F401  (registers the handlers)
+from tuiemu.translate import sem
 from tuiemu.translate.a32_table import A32_DECODER
 from tuiemu.translate.decodetree import Decoder
 from tuiemu.translate.sem.registry import HANDLERS
@@ -23,6 +24,21 @@ def test_every_handler_is_registered(isa: str) -> None:
     patterns = DECODERS[isa].patterns
     names = {p.handler for p in patterns} | {p.consts["via"] for p in patterns if "via" in p.consts}
     assert not sorted(names - set(HANDLERS))
+
+
+@pytest.mark.parametrize("isa", sorted(DECODERS))
+def test_each_group_imports_the_handlers_it_names(isa: str) -> None:
+    """A group built alone registers its handlers: each lives in a module the group imports
+    first, or in one the sem package imports with the front ends."""
+    eager = {f"{sem.__name__}.{name}" for name in sem.__all__}
+    for group in DECODERS[isa].groups:
+        for module in group.needs:
+            importlib.import_module(module)
+        patterns = group.build()
+        names = {p.handler for p in patterns} | {p.consts["via"] for p in patterns if "via" in p.consts}
+        assert not sorted(names - set(HANDLERS))
+        home = eager | set(group.needs)
+        assert not {n: HANDLERS[n].__module__ for n in names if HANDLERS[n].__module__ not in home}
 
 
 @pytest.mark.parametrize("isa", sorted(DECODERS))

@@ -6,9 +6,9 @@ spaces that sit inside data processing, then the general forms.
 """
 from __future__ import annotations
 
-from .decodetree import Decoder, table
-from .neon_table import all_neon_patterns
-from .vfp_table import vfp_patterns
+from .decodetree import Decoder, Group, table
+from .neon_table import neon_groups
+from .vfp_table import vfp_group
 
 C = "cond:4!1111"
 
@@ -27,7 +27,7 @@ A32_FORMATS = {
     "ximm": f"{C} 000 p:1 u:1 1 w:1 . rn:4 rt:4 .... 1..1 .... imm=%imm4h_l",
 }
 
-A32_PATTERNS = table([
+A32_ROWS = [
     # ---- unconditional space (cond = 1111) ----
     ("CPS", "1111 00010000 imod:2 m:1 0 ....... a:1 i:1 f:1 0 mode:5", "cps"),
     ("SETEND", "1111 00010000 0001 .... .. e:1 . 0000 ....", "setend"),
@@ -136,7 +136,10 @@ A32_PATTERNS = table([
     ("MCRR", f"{C} 1100010 l:1 rt2:4 rt:4 coproc:4 opc1:4 crm:4", "mcrr"),
     ("MCR", f"{C} 1110 opc1:3 l:1 crn:4 rt:4 coproc:4 opc2:3 1 crm:4", "mcr"),
     ("SVC", f"{C} 1111 imm:24", "svc"),
-], fields=A32_FIELDS, formats=A32_FORMATS)
+]
 
 # VFP and Advanced SIMD first: VFP rows sit inside the MCR/MCRR space (coprocessors 10 and 11).
-A32_DECODER = Decoder(vfp_patterns(C) + all_neon_patterns(a32=True) + A32_PATTERNS, key_bits=[(20, 8), (4, 4)])
+# Every part is built on first need (the integer rows at the first decode).
+A32_DECODER = Decoder([vfp_group(C), *neon_groups(a32=True),
+                       Group(0, 0, lambda: table(A32_ROWS, fields=A32_FIELDS, formats=A32_FORMATS))],
+                      key_bits=[(20, 8), (4, 4)])

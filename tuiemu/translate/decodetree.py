@@ -31,8 +31,11 @@ it overlaps. Several encodings may share one handler; constant args tell them ap
 """
 from __future__ import annotations
 
+import importlib
 import re
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+import threading
+from collections import Counter
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 
 class Field(NamedTuple):
@@ -82,6 +85,8 @@ class FieldDef(NamedTuple):
 _FIELD = re.compile(r"(\w+)(?:#(\d+))?:(s?)(\d+)(?:!([01]+))?$")
 _SPLIT = re.compile(r"(?:(\w+)(?:#(\d+))?=)?%(\w+)$")
 _SEGMENT = re.compile(r"(\d+):(s?)(\d+)$")
+_BITS = frozenset("01.-")
+_MASK, _VALUE, _DASHES = (str.maketrans(dict(zip("01.-", bits))) for bits in ("1100", "0100", "0001"))
 
 
 def parse_field_def(name: str, text: str, width: int) -> FieldDef:
@@ -130,6 +135,14 @@ def _parse_spec(where: str, spec: str, width: int, defs: Mapping[str, FieldDef])
                 raise ValueError(f"{where}: more than one format")
             fmt = tok[1:]
             continue
+        if _BITS.issuperset(tok):  # the common token, whole: fixed, don't-care and format bits
+            pos -= len(tok)
+            if pos < 0:
+                raise ValueError(f"{where}: more than {width} bits")
+            mask |= int(tok.translate(_MASK), 2) << pos
+            value |= int(tok.translate(_VALUE), 2) << pos
+            dashes |= int(tok.translate(_DASHES), 2) << pos
+            continue
         m = _SPLIT.match(tok)
         if m is not None:
             name, scale, def_name = m.groups()
@@ -151,17 +164,7 @@ def _parse_spec(where: str, spec: str, width: int, defs: Mapping[str, FieldDef])
             if not_value is not None:
                 excludes.append((((1 << w) - 1) << pos, int(not_value, 2) << pos))
             continue
-        for ch in tok:
-            pos -= 1
-            if pos < 0:
-                raise ValueError(f"{where}: more than {width} bits")
-            if ch in "01":
-                mask |= 1 << pos
-                value |= int(ch) << pos
-            elif ch == "-":
-                dashes |= 1 << pos
-            elif ch != ".":
-                raise ValueError(f"{where}: bad token {tok!r}")
+        raise ValueError(f"{where}: bad token {tok!r}")
     if pos:
         raise ValueError(f"{where}: {width - pos} bits given, {width} expected")
     if field_bits & mask:
@@ -215,6 +218,24 @@ def table(rows: Iterable[Tuple[Any, ...]], width: int = 32, fields: Optional[Map
     return out
 
 
+class Group(NamedTuple):
+    """Rows whose patterns are built on first need: every one fixes the bits ``mask`` to
+    ``value``, so until a word with those bits is decoded the group cannot change any result.
+    ``needs`` names the modules whose import registers the handlers its rows name: the VFP and
+    Advanced SIMD groups keep their tables and their semantic modules out of start-up."""
+    mask: int
+    value: int
+    build: Callable[[], Sequence[Pattern]]
+    needs: Tuple[str, ...] = ()
+
+
+class _State(NamedTuple):
+    """What a decode reads, replaced whole when a group is built (one read is consistent)."""
+    pending: Tuple[Group, ...]
+    patterns: List[Pattern]
+    buckets: List[Optional[List[Pattern]]]
+
+
 class Decoder:
     """Matches an instruction word against an ordered pattern table.
 
@@ -222,25 +243,57 @@ class Decoder:
     so a decode tries only patterns that can match. A bucket is filled the first time a word with
     its key is decoded: a program meets a small share of the keys, and filling them all up front
     cost most of start-up once the FP tables arrived. Two threads filling one bucket at once
-    compute the same list, so the race is harmless.
+    compute the same list, so the race is harmless. The table may hold groups (``Group``), built
+    in place the first time a word their guard selects is decoded.
     """
 
-    def __init__(self, patterns: Sequence[Pattern], key_bits: Sequence[Tuple[int, int]]) -> None:
-        names = [p.name for p in patterns]
-        dup = {n for n in names if names.count(n) > 1}
+    def __init__(self, parts: Sequence[Union[Pattern, Group]], key_bits: Sequence[Tuple[int, int]]) -> None:
+        self.key_bits = tuple(key_bits)
+        self.groups = tuple(p for p in parts if isinstance(p, Group))
+        self._parts: List[Union[Pattern, Group]] = list(parts)
+        self._kmask = self._key_mask()
+        self._nkeys = 1 << sum(w for _, w in key_bits)
+        self._lock = threading.Lock()
+        self._state = self._new_state()
+
+    @property
+    def patterns(self) -> List[Pattern]:
+        """The whole table, every group built."""
+        if self._state.pending:
+            self._build(lambda g: True)
+        return self._state.patterns
+
+    def _new_state(self) -> _State:
+        patterns = [p for p in self._parts if not isinstance(p, Group)]
+        dup = {name for name, n in Counter(p.name for p in patterns).items() if n > 1}
         if dup:
             raise ValueError(f"duplicate pattern names: {sorted(dup)}")
-        self.patterns = list(patterns)
-        self.key_bits = tuple(key_bits)
-        self._kmask = self._key_mask()
-        self.buckets: List[Optional[List[Pattern]]] = [None] * (1 << sum(w for _, w in key_bits))
+        return _State(tuple(p for p in self._parts if isinstance(p, Group)), patterns, [None] * self._nkeys)
 
-    def bucket(self, key: int) -> List[Pattern]:
+    def _build(self, wanted: Callable[[Group], bool]) -> None:
+        with self._lock:
+            if not any(isinstance(part, Group) and wanted(part) for part in self._parts):
+                return  # another thread built it first
+            parts: List[Union[Pattern, Group]] = []
+            for part in self._parts:
+                if isinstance(part, Group) and wanted(part):
+                    for module in part.needs:
+                        importlib.import_module(module)
+                    built = list(part.build())
+                    stray = [p.name for p in built if p.mask & part.mask != part.mask
+                             or p.value & part.mask != part.value]
+                    if stray:
+                        raise ValueError(f"patterns {stray} do not fix the bits their group's guard tests")
+                    parts += built
+                else:
+                    parts.append(part)
+            self._parts = parts
+            self._state = self._new_state()
+
+    def _fill(self, state: _State, key: int) -> List[Pattern]:
         """The patterns that can match a word with this key, in table order."""
-        found = self.buckets[key]
-        if found is None:
-            word, kmask = self._word_of_key(key), self._kmask
-            found = self.buckets[key] = [p for p in self.patterns if (word ^ p.value) & p.mask & kmask == 0]
+        word, kmask = self._word_of_key(key), self._kmask
+        found = state.buckets[key] = [p for p in state.patterns if (word ^ p.value) & p.mask & kmask == 0]
         return found
 
     def _key_mask(self) -> int:
@@ -263,9 +316,14 @@ class Decoder:
         return k
 
     def decode(self, insn: int) -> Optional[Tuple[Pattern, Args]]:
+        state = self._state
+        if state.pending:
+            if any(insn & g.mask == g.value for g in state.pending):
+                self._build(lambda group: insn & group.mask == group.value)
+                state = self._state
         key = self.key(insn)
-        candidates = self.buckets[key]
-        for p in self.bucket(key) if candidates is None else candidates:
+        candidates = state.buckets[key]
+        for p in self._fill(state, key) if candidates is None else candidates:
             if insn & p.mask != p.value:
                 continue
             if p.excludes and any(insn & m == v for m, v in p.excludes):

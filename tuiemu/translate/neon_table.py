@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from .decodetree import Pattern, table
+from .decodetree import Group, Pattern, table
 
 NEON_FIELDS = {"vd": "22:1 12:4", "vn": "7:1 16:4", "vm": "5:1 0:4"}
 
@@ -160,5 +160,11 @@ def neon_patterns(a32: bool, rows: List[Row]) -> List[Pattern]:
     return table(out, fields=NEON_FIELDS, formats=NEON_FORMATS)
 
 
-def all_neon_patterns(a32: bool) -> List[Pattern]:
-    return neon_patterns(a32, MEM_ROWS + DP_ROWS)
+def neon_groups(a32: bool) -> List[Group]:
+    """Loads/stores and data processing, each built (and its handlers imported) the first time a
+    word of its space is decoded: bits 31:24 tell them apart from each other and from the rest."""
+    sem = __name__.rpartition(".")[0] + ".sem"
+    mem = (0xFF100000, 0xF4000000 if a32 else 0xF9000000)  # 1111 0100 / 1111 1001, bit 20 clear
+    dp = (0xFE000000, 0xF2000000) if a32 else (0xEF000000, 0xEF000000)  # 1111 001U / 111U 1111
+    return [Group(*mem, lambda: neon_patterns(a32, MEM_ROWS), needs=(f"{sem}.neon_mem",)),
+            Group(*dp, lambda: neon_patterns(a32, DP_ROWS), needs=(f"{sem}.neon_dp", f"{sem}.neon_misc"))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from .decodetree import Decoder, Pattern, table
+from .decodetree import Decoder, Group, Pattern, table
 from .isa import (
     ADC,
     ADD,
@@ -34,8 +34,8 @@ from .isa import (
     SUB,
     TST,
 )
-from .neon_table import all_neon_patterns
-from .vfp_table import vfp_patterns
+from .neon_table import neon_groups
+from .vfp_table import vfp_group
 
 
 def _ldst16(name: str, bits: str, sz: int, l: int, mode: str, **consts: object) -> tuple:
@@ -53,7 +53,7 @@ T16_FORMATS = {
     "rdn_rm": "...... .... rm:3 ... rd=%rdn rn=%rdn",  # two-operand data processing: Rdn op= Rm
 }
 
-T16_PATTERNS = table([
+T16_ROWS = [
     # ---- shift (immediate), add, subtract, move, compare ----
     ("LSL_imm", "00000 imm5:5 rm:3 rd:3", "t16_shift", {"type": LSL}),  # imm5 = 0: MOVS rd, rm
     ("LSR_imm", "00001 imm5:5 rm:3 rd:3", "t16_shift", {"type": LSR}),
@@ -140,7 +140,7 @@ T16_PATTERNS = table([
     ("SVC_T1", "11011111 imm:8", "t_svc"),
     ("B_T1", "1101 cond:4 imm#1:s8", "t_b"),
     ("B_T2", "11100 imm#1:s11", "t_b"),
-], width=16, fields=T16_FIELDS, formats=T16_FORMATS)
+]
 
 
 # Positions in (hw1 << 16) | hw2, most significant part first.
@@ -168,7 +168,7 @@ _PARALLEL = [(f"{k}{op}", f"111110101 {t1:03b} rn:4", f"1111 rd:4 0 {t2:03b} rm:
              for op, (t1, a32op) in _PARALLEL_OPS.items() for k, t2 in _PARALLEL_KINDS.items()]
 
 # Bits the ARM ARM shows as (0) or (1) (should-be) are don't-cares here, as in QEMU.
-T32_PATTERNS = _t32([
+T32_ROWS = [
     # ---- load/store multiple, SRS, RFE ----
     ("SRSDB_T1", "1110100000 w:1 0 ....", "........... mode:5", "srs", {"p": 1, "u": 0}),
     ("SRSIA_T2", "1110100110 w:1 0 ....", "........... mode:5", "srs", {"p": 0, "u": 1}),
@@ -288,13 +288,15 @@ T32_PATTERNS = _t32([
     ("SMLSLD_T1", "111110111101 rn:4", "rdlo:4 rdhi:4 110 m:1 rm:4", "smlald", {"sub": 1}),
     ("UMLAL_T1", "111110111110 rn:4", "rdlo:4 rdhi:4 0000 rm:4", "mull", {"sgn": 0, "acc": 1, "s": 0}),
     ("UMAAL_T1", "111110111110 rn:4", "rdlo:4 rdhi:4 0110 rm:4", "umaal"),
-])
+]
 
 
-T16_DECODER = Decoder(T16_PATTERNS, key_bits=[(8, 8)])
+# Every part is built on first need: a program that never enters Thumb state builds neither table.
+T16_DECODER = Decoder([Group(0, 0, lambda: table(T16_ROWS, width=16, fields=T16_FIELDS, formats=T16_FORMATS))],
+                      key_bits=[(8, 8)])
 # VFP and Advanced SIMD first: VFP rows sit inside the MCR/MCRR space (coprocessors 10 and 11),
 # Advanced SIMD loads and stores in the load/store space (as stores of signed values).
-T32_DECODER = Decoder(vfp_patterns("1110") + all_neon_patterns(a32=False) + T32_PATTERNS,
+T32_DECODER = Decoder([vfp_group("1110"), *neon_groups(a32=False), Group(0, 0, lambda: _t32(T32_ROWS))],
                       key_bits=[(20, 9), (15, 1)])
 
 

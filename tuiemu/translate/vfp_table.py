@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-from .decodetree import Pattern, table
+from .decodetree import Group, Pattern, table
 
 VFP_FIELDS = {
     "sd": "12:4 22:1", "dd": "22:1 12:4",
@@ -108,3 +108,10 @@ def vfp_patterns(prefix: str) -> List[Pattern]:
     """The VFP rows with ``prefix`` as bits 31:28 ("cond:4!1111" for A32, "1110" for T32)."""
     return table([(name, f"{prefix} {spec}", h, *rest) for name, spec, h, *rest in _rows()],
                  fields=VFP_FIELDS, formats=_FORMATS)
+
+
+def vfp_group(prefix: str) -> Group:
+    """The VFP rows, built (and their handlers imported) the first time a word in coprocessor 10
+    or 11's space (bits 27:26 = 11, 11:9 = 101) is decoded."""
+    sem = __name__.rpartition(".")[0] + ".sem"
+    return Group(0x0C000E00, 0x0C000A00, lambda: vfp_patterns(prefix), needs=(f"{sem}.vfp", f"{sem}.vfp_move"))
