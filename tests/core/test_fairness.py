@@ -56,10 +56,11 @@ def test_a_breakpoint_in_shared_code_is_hit_by_every_vcpu_in_turn(threads: str, 
         rc.resume()
         if m._thread is not None:
             m._thread.join(5)
-    assert all(a != b for a, b in zip(reported, reported[1:])), reported  # never twice in a row
     if threads == "single":
         assert all(b == (a + 1) % 3 for a, b in zip(reported, reported[1:])), reported  # in turn
-    else:  # which of the others gets the interpreter first is the host's choice
+    else:
+        # Which of the others gets the interpreter first is the host's choice, and on a loaded host
+        # the wait for them (bounded at 0.5 s) can run out: the vCPU that hit was the only one before.
         assert len(set(reported)) >= 2, reported
 
 
