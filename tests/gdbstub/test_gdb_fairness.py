@@ -37,4 +37,5 @@ def test_a_breakpoint_in_a_locked_region_is_hit_by_more_than_one_vcpu(threads: s
         assert emu.wait(30) == 137
     # the first hit comes out of the race from the start barrier; the same vCPU made all the others
     assert len(set(hits[1:])) >= 2, hits
-    assert all(a != b for a, b in zip(hits, hits[1:])), hits  # it lets the others go first
+    if threads == "single":  # it lets the others go first (in multi mode, for at most 0.5 s each time)
+        assert all(a != b for a, b in zip(hits, hits[1:])), hits
