@@ -18,7 +18,8 @@ def format_stats(machine: Any, wall: float) -> str:
     out = [f"instructions executed: {insns}",
            f"TBs translated: {tb['translated']} ({tb['insns_translated']} insns, "
            f"{tb['translate_ns'] / 1e6:.1f} ms), live {tb['live']}, chained exits {tb['chained']}, "
-           f"invalidated {tb['invalidated']} in {tb['invalidations']} page events, flushes {tb['flushes']}",
+           f"regions {tb['regions']}, invalidated {tb['invalidated']} in {tb['invalidations']} page events, "
+           f"flushes {tb['flushes']}",
            f"wall time: {wall:.3f} s, guest MIPS: {mips:.2f}",
            "per vCPU:"]
     rows = [["vcpu", "state", "insns", "TBs run", "jc hits", "map hits", "translated", "exceptions", "irqs",

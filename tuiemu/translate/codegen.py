@@ -17,7 +17,7 @@ sets R[15] to the faulting instruction, found from the traceback's line.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ..core import state
 from .isa import AL, CC, CS, EQ, GE, GT, HI, LE, LS, LT, MI, NE, PL, VC, VS
@@ -40,10 +40,14 @@ COND_EXPR = {
 COND_FLAGS = {EQ: "zf", NE: "zf", CS: "cf", CC: "cf", MI: "nf", PL: "nf", VS: "vf", VC: "vf", HI: "cf zf",
               LS: "cf zf", GE: "nf vf", LT: "nf vf", GT: "zf nf vf", LE: "zf nf vf", AL: ""}
 
-_WB = "\x00WB"
+_WB = "\x00WB"  # store the written registers back (and, in a region, count the instructions run)
+_WBC = "\x00WBC"  # in a region, at an inner jump: store back, count what ran before this block
+_COUNT = "\x00COUNT"  # in a region, at an inner jump: add this block's instructions to the count
 _LITERAL_EXPR = re.compile(r"^[0-9a-fA-FxX+\-*&|^~<>() ]+$")
 # Iterations a self-looping block runs before it returns to the dispatcher.
 LOOP_LIMIT = 128
+# Instructions a region runs before it returns to the dispatcher (region.py).
+REGION_LIMIT = 1024
 
 
 def _bx(x: Any, target: int) -> None:
@@ -71,6 +75,7 @@ class Block:
         self.uses_memory = False
         self.breakpoints: Any = frozenset()  # guest addresses where the block must stop before executing
         self.allow_loop = True  # may a jump to the block's start stay inside the block
+        self.internal: FrozenSet[int] = frozenset()  # in a region: the targets that stay inside it
         # Reads guest memory on the block's first page at translation time (None elsewhere). Its
         # page is write-protected while the block lives, so a value read here cannot go stale.
         self.code_reader: Callable[[int, int], Optional[int]] = lambda addr, size: None
@@ -223,6 +228,9 @@ class Block:
         """Leave for a known PC; the exit can be chained to the next TB. A jump back to the
         block's own start loops inside the block (bounded, and only while no exit is requested)."""
         target &= 0xFFFFFFFF
+        if target in self.internal:
+            self._jump_inside(target)
+            return
         if target == self.start_pc and self.allow_loop:
             self.loops = True
             self.emit(f"if _n < {LOOP_LIMIT} and not X.exit_request:")
@@ -233,6 +241,21 @@ class Block:
         self.writeback()
         self.emit(f"R[15] = {target:#x}")
         self.emit(f"return L[{slot}]")
+        self.ended = True
+
+    def _jump_inside(self, target: int) -> None:
+        """In a region, go on at another of its blocks unless the dispatcher is wanted: an exit
+        request, the region's instruction limit, or the region invalidated (``T``: its TB)."""
+        at = len(self.insn_pcs) - 1
+        self.lines.append((self.indent, _COUNT))
+        self.line_insn.append(at)
+        self.emit(f"if X.exit_request or _c >= {REGION_LIMIT} or not T.valid:")
+        self.lines.append((self.indent + 1, _WBC))
+        self.line_insn.append(at)
+        self.emit(f"    R[15] = {target:#x}")
+        self.emit("    return None")
+        self.emit(f"_pc = {target:#x}")
+        self.emit("continue")
         self.ended = True
 
     def exit_dynamic(self, expr: str) -> None:

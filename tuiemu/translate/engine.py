@@ -12,7 +12,10 @@ import time
 from typing import Any, Optional
 
 from ..core.exceptions import GuestAbort, GuestException, WatchpointHit
+from ..core.state import TBF_THUMB
 from ..mmu.address_space import PAGE_SHIFT
+from . import region
+from .region import REGION_AFTER
 from .tbcache import TB, TBCache
 from .translator import Translator
 
@@ -25,6 +28,7 @@ class Engine:
         self.translator = translator
         self.cache = cache
         self.chain = chain
+        self.regions = chain  # form regions of hot loops (region.py); not in the reference mode
         self.request_flush = request_flush
 
     def find_tb(self, x: Any, pc: int, flags: int) -> TB:
@@ -77,10 +81,12 @@ class Engine:
                                 self._maybe_link(prev, tb, R[15])
                         else:
                             tb = nxt
+                        n = tb.execs = tb.execs + 1
+                        if n == REGION_AFTER and self.regions and tb.local is None:
+                            tb = self._make_region(x, tb)
                         prev = tb
-                        tb.execs += 1
                         nxt = tb.fn(R, F, x)
-                        executed += tb.ninsns
+                        executed += tb.count
                         ntbs += 1
                         if x.exit_request or executed + x.extra_insns >= budget:
                             running = False
@@ -99,6 +105,20 @@ class Engine:
             c.tbs += ntbs
             c.jc_hits += jc_hits
         return executed
+
+    def _make_region(self, x: Any, head: TB) -> TB:
+        """``head`` got hot: the region it heads if it heads a loop (region.py), else itself."""
+        pcs = region.members(self.cache.lookup, head) if not head.flags & TBF_THUMB else None
+        if pcs is None:
+            return head
+        t0 = time.perf_counter_ns()
+        try:
+            tb = self.translator.translate_region(x, pcs, head.flags)
+        except GuestException:  # a member's page is no longer mapped: the loop runs as blocks
+            return head
+        if tb is None or not self.cache.replace(head, tb, time.perf_counter_ns() - t0):
+            return head
+        return tb
 
     def step(self, x: Any) -> None:
         """Execute exactly one instruction in a block of its own (no breakpoint check)."""
@@ -149,6 +169,8 @@ class Engine:
             x.R[15] = tb.insn_pcs[idx]
             if tb.insn_it and tb.insn_it[idx] != (tb.flags >> 8) & 0xFF:
                 x.state.set_itstate(tb.insn_it[idx])  # the faulting instruction's IT state goes to SPSR
+            if tb.local is not None:  # a region counted its completed blocks itself
+                idx = tb.local[idx]
         if isinstance(e, GuestAbort):
             x.abort(e.kind, e.fsr, e.far)
         elif isinstance(e, WatchpointHit):

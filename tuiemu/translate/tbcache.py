@@ -24,7 +24,7 @@ TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
 class TB:
     __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners", "valid",
                  "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes", "execs",
-                 "unlinked")
+                 "unlinked", "count", "local", "vspan")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
                  owners: List[int], exits: List[int], links: List[Optional[TB]], pages: Sequence[int],
@@ -33,6 +33,8 @@ class TB:
         self.pc, self.ppc, self.flags = pc, ppc, flags
         self.insn_pcs = insn_pcs
         self.ninsns = len(insn_pcs)
+        self.count = self.ninsns  # instructions the dispatcher counts per entry (a region counts its own)
+        self.local: Optional[List[int]] = None  # a region's: per instruction, its index in its own block
         self.owners = owners
         self.exits = exits
         self.links = links
@@ -44,6 +46,7 @@ class TB:
         self.source = source
         self.jc_key = (flags << 32) | pc
         self.size = size
+        self.vspan = (pc, pc + max(size, 1))  # virtual addresses of its code (a region's blocks: all of them)
         self.page_seqs: Dict[int, int] = {}  # page -> code-page write sequence when translation began
         self.ranges: List[Tuple[int, int]] = []  # physical [start, end) of its code and folded literals
         self.code_bytes = b""  # what those ranges held when it was translated
@@ -68,6 +71,7 @@ class TBStats:
     chained: int = 0
     insns_translated: int = 0
     translate_ns: int = 0
+    regions: int = 0
 
     def as_dict(self) -> Dict[str, int]:
         return asdict(self)
@@ -106,16 +110,37 @@ class TBCache:
             if old is not None:
                 self.stats.raced += 1
                 return old
-            if any(self.code.changed_since(p, seq, tb.ranges) for p, seq in tb.page_seqs.items()):
-                self.stats.stale_dropped += 1
+            if not self._publish(tb):
                 return None
-            for ppn in tb.pages:
-                self.by_page.setdefault(ppn, []).append(tb)
-                self.code.add_code_ranges(ppn, tb.ranges)
             self.map[key] = tb
-            self.stats.translated += 1
-            self.stats.insns_translated += tb.ninsns
             return tb
+
+    def _publish(self, tb: TB) -> bool:
+        """Enter ``tb`` in its pages' lists unless its code changed while it was being translated."""
+        if any(self.code.changed_since(p, seq, tb.ranges) for p, seq in tb.page_seqs.items()):
+            self.stats.stale_dropped += 1
+            return False
+        for ppn in tb.pages:
+            self.by_page.setdefault(ppn, []).append(tb)
+            self.code.add_code_ranges(ppn, tb.ranges)
+        self.stats.translated += 1
+        self.stats.insns_translated += tb.ninsns
+        return True
+
+    def replace(self, old: TB, new: TB, translate_ns: int = 0) -> bool:
+        """Put ``new`` (a region) in the place of ``old``, its first block, if ``old`` is still
+        there and the code did not change while ``new`` was translated."""
+        with self.lock:
+            self.stats.translate_ns += translate_ns
+            key = (old.ppc, old.pc, old.flags)
+            if self.map.get(key) is not old or not self._publish(new):
+                return False
+            self._drop(old)
+            self.map[key] = new
+            for ppn in old.pages:
+                self.by_page[ppn] = [t for t in self.by_page[ppn] if t is not old]
+            self.stats.regions += 1
+            return True
 
     def link(self, src: TB, slot: int, dst: TB) -> None:
         """Patch exit ``slot`` of ``src`` to jump straight to ``dst``."""
@@ -179,7 +204,7 @@ class TBCache:
     def invalidate_virtual(self, addr: int, cause: str) -> int:
         """Drop the TBs whose guest code covers virtual ``addr`` (a breakpoint set or removed there)."""
         with self.lock:
-            doomed = [tb for tb in self.map.values() if tb.pc <= addr < tb.pc + max(tb.size, 1)]
+            doomed = [tb for tb in self.map.values() if tb.vspan[0] <= addr < tb.vspan[1]]
             for ppn in {p for tb in doomed for p in tb.pages}:
                 self._drop_on_page(ppn, [tb for tb in doomed if ppn in tb.pages and tb.valid], cause)
         if doomed:

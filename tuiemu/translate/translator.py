@@ -6,14 +6,14 @@ both: the page copy and its protection, literal reads, and compiling the block's
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Set
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ..core.exceptions import EXC_PABT, GuestAbort, GuestException
 from ..core.state import TBF_PRIV, TBF_THUMB
 from ..mmu.address_space import PAGE_SHIFT, PAGE_SIZE, AddressSpace, HostMemory
 from ..mmu.codepages import CodePages
 from ..mmu.pagetable import FS_EXTERNAL
-from . import a32, t32
+from . import a32, region, t32
 from .codegen import Block
 from .frontend import FrontEnd, PageCopy
 from .tbcache import TB
@@ -44,28 +44,89 @@ class Translator:
 
         The block is decoded from a copy of its page taken after the page was protected, so the
         bytes it was built from are exactly what it remembers for later IC invalidation."""
-        limit = max_insns or self.max_insns
-        priv = 1 if flags & TBF_PRIV else 0
-        fe: FrontEnd = t32 if flags & TBF_THUMB else a32
-        ppc = x.tlb.fetch_phys(pc, priv)
-        region = self.host_region(ppc)
-        b = fe.block_class(pc, bool(priv))
-        b.tb_flags = flags
-        b.page_seqs[ppc >> PAGE_SHIFT] = self.code.begin_translation(ppc >> PAGE_SHIFT)
-        page = PageCopy(region, ppc)
-        b.breakpoints = self.breakpoints if breakpoints else frozenset()
-        b.allow_loop = limit > 1
-        b.code_reader = self._page_reader(b, page, pc)
-        fe.translate_block(self, b, x, page, ppc, flags, limit)
+        b, page, ppc = self._emit(x, pc, flags, max_insns or self.max_insns, breakpoints)
         tb = self.compile(b, pc, ppc, flags)
         tb.size = (b.next_pc - pc) & 0xFFFFFFFF
-        main = (ppc, min(ppc + tb.size, page.base + page.size))
-        tb.ranges = [main] + [(pa, pa + len(data)) for pa, data in b.code_refs]
-        tb.code_bytes = page.mm[main[0] - page.base:main[1] - page.base] + b"".join(d for _, d in b.code_refs)
+        tb.vspan = (pc, pc + max(tb.size, 1))
+        tb.ranges, tb.code_bytes = self._code_of(b, page, ppc, tb.size)
         tb.page_seqs = dict(b.page_seqs)
         tb.insn_it = list(b.insn_it)
         x.counters.translated += 1
         return tb
+
+    def translate_region(self, x: Any, pcs: List[int], flags: int) -> Optional[TB]:
+        """One function for the blocks at ``pcs`` (the first is the entry; region.py), or None when
+        they cannot share one (their constants clash)."""
+        exits: List[int] = []
+        blocks = []
+        ranges: List[Tuple[int, int]] = []
+        code = b""
+        seqs: Dict[int, int] = {}
+        inside = frozenset(pcs)
+        for pc in pcs:
+            b, page, ppc = self._emit(x, pc, flags, self.max_insns, True, inside, exits)
+            r, c = self._code_of(b, page, ppc, (b.next_pc - pc) & 0xFFFFFFFF)
+            ranges += r
+            code += c
+            for ppn, seq in b.page_seqs.items():
+                seqs[ppn] = min(seq, seqs.get(ppn, seq))
+            blocks.append((b, ppc))
+        built = region.source(b for b, _ in blocks)
+        if built is None:
+            return None
+        source, owners, local, consts = built
+        links: list = [None] * len(exits)
+        ns = dict(self.base_consts)
+        ns.update(consts)
+        ns["L"] = links
+        exec(compile(source, f"<region {pcs[0]:#010x}>", "exec"), ns)
+        ppc0 = blocks[0][1]
+        pages = sorted({p for b, ppc in blocks for p in self._pages(b, ppc)})
+        tb = TB(ns["tb"], pcs[0], ppc0, flags, [pc for b, _ in blocks for pc in b.insn_pcs], owners, exits, links,
+                pages, source, 0)
+        ns["T"] = tb
+        tb.count = 0  # the region counts what it runs itself (X.extra_insns)
+        tb.local = local
+        tb.size = (blocks[0][0].next_pc - pcs[0]) & 0xFFFFFFFF
+        tb.vspan = (min(pcs), max(b.next_pc for b, _ in blocks))
+        tb.ranges, tb.code_bytes, tb.page_seqs = ranges, code, seqs
+        tb.insn_it = [it for b, _ in blocks for it in b.insn_it]
+        x.counters.translated += 1
+        return tb
+
+    def _emit(self, x: Any, pc: int, flags: int, limit: int, breakpoints: bool,
+              inside: FrozenSet[int] = frozenset(), exits: Optional[List[int]] = None
+              ) -> Tuple[Block, PageCopy, int]:
+        """Decode and emit the block at ``pc``; ``inside``: region targets, ``exits``: the
+        region's shared list of outward static exits (link slots)."""
+        priv = 1 if flags & TBF_PRIV else 0
+        fe: FrontEnd = t32 if flags & TBF_THUMB else a32
+        ppc = x.tlb.fetch_phys(pc, priv)
+        host = self.host_region(ppc)
+        b = fe.block_class(pc, bool(priv))
+        b.tb_flags = flags
+        b.page_seqs[ppc >> PAGE_SHIFT] = self.code.begin_translation(ppc >> PAGE_SHIFT)
+        page = PageCopy(host, ppc)
+        b.breakpoints = self.breakpoints if breakpoints else frozenset()
+        b.allow_loop = limit > 1 and not inside
+        b.internal = inside
+        if exits is not None:
+            b.exits = exits
+        b.code_reader = self._page_reader(b, page, pc)
+        fe.translate_block(self, b, x, page, ppc, flags, limit)
+        return b, page, ppc
+
+    @staticmethod
+    def _code_of(b: Block, page: PageCopy, ppc: int, size: int) -> Tuple[List[Tuple[int, int]], bytes]:
+        """The physical ranges a block was built from and what they held."""
+        main = (ppc, min(ppc + size, page.base + page.size))
+        ranges = [main] + [(pa, pa + len(data)) for pa, data in b.code_refs]
+        code = page.mm[main[0] - page.base:main[1] - page.base] + b"".join(d for _, d in b.code_refs)
+        return ranges, code
+
+    @staticmethod
+    def _pages(b: Block, ppc: int) -> List[int]:
+        return sorted({ppc >> PAGE_SHIFT} | {pa >> PAGE_SHIFT for pa, _ in b.code_refs})
 
     def fetch_beyond(self, b: Block, x: Any, va: int, size: int) -> bytes:
         """Code bytes from another page (a Thumb instruction straddling a page end): see CodeSource."""
@@ -100,6 +161,5 @@ class Translator:
         ns.update(b.consts)
         ns["L"] = links
         exec(code, ns)
-        fn = ns["tb"]
-        pages = sorted({ppc >> PAGE_SHIFT} | {pa >> PAGE_SHIFT for pa, _ in b.code_refs})
-        return TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, pages, source, 0)
+        return TB(ns["tb"], pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, self._pages(b, ppc),
+                  source, 0)

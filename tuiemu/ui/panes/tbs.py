@@ -54,6 +54,8 @@ class TBPane(Vertical):
         out.append(f") in {duration_ns(tb['translate_ns'])} · raced {count(tb['raced'])}\n")
         out.append("chained ", style="bold")
         out.append(f"{count(tb['chained'])} exits · ")
+        out.append("regions ", style="bold")
+        out.append(f"{count(tb['regions'])} · ")
         out.append("jump cache ", style="bold")
         out.append(f"{percent(jc, looked)} hits, shared map {percent(mh, looked)}, translated {percent(tr, looked)}\n")
         out.append("invalidated ", style="bold")

@@ -1,0 +1,141 @@
+"""Regions (translate/region.py): a hot loop through several blocks runs as one function and gives
+the same results as blocks, as the one-instruction reference mode and as the loop's own arithmetic;
+it is left and entered in the middle through a call, stops at a breakpoint set inside it, leaves when
+code it covers is rewritten while it runs, and takes timer interrupts."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+
+from tuiemu.devices.console import Console
+from tuiemu.machine import Machine
+from tuiemu.translate.tbcache import TB
+
+from ..elfgen import BASE, branch, exit_with, mov32, write_program
+
+EXAMPLES = Path(__file__).parent.parent.parent / "examples"
+SUBS = 0xE2511001  # subs r1, r1, #1
+
+
+def loop_program(n: int) -> Tuple[List[int], dict]:
+    """r1 = n down to 1: odd r1 adds 3 to r0 and counts in r2; even r1 calls a leaf that folds r0
+    (r0 += r0 >> 3; r0 ^= 0x55) and returns with BX LR, leaving the region and coming back into
+    the middle of it. Then r4, r5 = r0, r2 and exit 0. Returns the code and the addresses of its parts."""
+    code = mov32(1, n) + [0xE3A00000, 0xE3A02000]  # r1 = n, r0 = 0, r2 = 0
+    at = {"loop": BASE + 4 * len(code)}
+    code += [0xE3110001, 0]  # tst r1, #1; beq even (patched below)
+    at["odd"] = BASE + 4 * len(code)
+    code += [0xE2800003, 0xE2822001, 0]  # add r0, r0, #3; add r2, r2, #1; b join
+    at["even"] = BASE + 4 * len(code)
+    code += [0]  # bl leaf
+    at["join"] = BASE + 4 * len(code)
+    code += [SUBS, 0]  # subs r1, r1, #1; bne loop
+    code += [0xE1A04000, 0xE1A05002] + exit_with(0, BASE + 0x8000)  # r4, r5 = r0, r2; exit
+    at["leaf"] = BASE + 4 * len(code)
+    code += [0xE08001A0, 0xE2200055, 0xE12FFF1E]  # add r0, r0, r0, lsr #3; eor r0, r0, #0x55; bx lr
+
+    def put(addr: int, word: int) -> None:
+        code[(addr - BASE) // 4] = word
+    put(at["loop"] + 4, (branch(at["loop"] + 4, at["even"]) & 0x0FFFFFFF) | 0x00000000)  # beq
+    put(at["odd"] + 8, branch(at["odd"] + 8, at["join"]))
+    put(at["even"], branch(at["even"], at["leaf"], link=True))
+    put(at["join"] + 4, (branch(at["join"] + 4, at["loop"]) & 0x0FFFFFFF) | 0x10000000)  # bne
+    return code, at
+
+
+def expected(n: int) -> Tuple[int, int]:
+    r0 = r2 = 0
+    for r1 in range(n, 0, -1):
+        if r1 & 1:
+            r0, r2 = (r0 + 3) & 0xFFFFFFFF, r2 + 1
+        else:
+            r0 = ((r0 + (r0 >> 3)) & 0xFFFFFFFF) ^ 0x55
+    return r0, r2
+
+
+def machine(tmp_path: Path, n: int, threads: str = "single", interp: bool = False) -> Tuple[Machine, dict]:
+    code, at = loop_program(n)
+    m = Machine(threads=threads, interp=interp, console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "loop.elf", code)))
+    return m, at
+
+
+@pytest.mark.parametrize("threads", ["single", "multi"])
+def test_a_loop_through_several_blocks_becomes_a_region_and_computes_the_same(tmp_path: Path,
+                                                                             threads: str) -> None:
+    n = 5000
+    m, at = machine(tmp_path, n, threads)
+    assert m.run() == 0
+    v = m.vcpus[0]
+    assert (v.R[4], v.R[5]) == expected(n)
+    assert m.cache.stats.regions >= 1
+    region = loop_region(m, at)
+    assert region.execs > 0 and {at["loop"], at["odd"] + 4, at["join"]} <= set(region.insn_pcs)
+    ref, _ = machine(tmp_path, n, interp=True)
+    assert ref.run() == 0
+    assert ref.vcpus[0].R[:15] == v.R[:15] and ref.vcpus[0].counters.insns == v.counters.insns
+
+
+def loop_region(m: Machine, at: dict) -> TB:
+    """The region made of the loop's blocks (its head is whichever of them got hot first)."""
+    found = [tb for tb in m.cache.map.values() if tb.local is not None and at["join"] in tb.insn_pcs]
+    assert len(found) == 1
+    return found[0]
+
+
+def wait_for(cond, timeout: float = 30.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("threads", ["single", "multi"])
+def test_a_breakpoint_set_inside_a_running_region_stops_there(tmp_path: Path, threads: str) -> None:
+    n = 2_000_000
+    m, at = machine(tmp_path, n, threads)
+    hits = []
+    hit = threading.Event()
+    m.runctl.listeners.append(lambda v, reason: (hits.append((v.R[15], reason)), hit.set()))
+    m.start()
+    wait_for(lambda: m.cache.stats.regions >= 1)
+    m.runctl.add_breakpoint(at["odd"] + 4)  # add r2, r2, #1: inside the region, not its head
+    assert hit.wait(30)
+    v = m.vcpus[0]
+    assert v.R[15] == at["odd"] + 4
+    r1, r2 = v.R[1], v.R[2]
+    m.runctl.remove_breakpoint(at["odd"] + 4)
+    m.runctl.resume()
+    m._thread.join(120)
+    assert m.exit_code == 0 and (v.R[4], v.R[5]) == expected(n)
+    assert r1 & 1 and r2 == (n - r1) // 2  # stopped before counting the current odd r1
+
+
+@pytest.mark.parametrize("threads", ["single", "multi"])
+def test_rewriting_code_a_running_region_covers_takes_effect(tmp_path: Path, threads: str) -> None:
+    """The loop would run for ever; rewriting its decrement while it runs as a region ends it."""
+    m, at = machine(tmp_path, 0x7FFFFFFF, threads)
+    m.start()
+    wait_for(lambda: m.cache.stats.regions >= 1)
+    region = loop_region(m, at)
+    m.write_memory(at["join"], (0xE0511001).to_bytes(4, "little"))  # subs r1, r1, r1: Z set, loop ends
+    m._thread.join(60)
+    assert m.exit_code == 0 and not region.valid
+
+
+@pytest.mark.parametrize("threads", ["single", "multi"])
+def test_timer_interrupts_and_cross_modified_code_meet_regions(threads: str) -> None:
+    """The shipped demo's short run (hot prime-counting loops, timer interrupts and SGIs on four
+    vCPUs, a function rewritten every round) with its loops run as regions: QEMU's output."""
+    demo = EXAMPLES / "smp_demo"
+    console = Console(out=None)
+    console.capture = True
+    m = Machine(ncpus=4, threads=threads, console=console, cmdline="smp_demo.elf rounds=2")
+    m.load_elf(str(demo / "smp_demo.elf"))
+    assert m.run() == 0
+    assert bytes(console.captured) == (demo / "expected_rounds2.txt").read_bytes()
+    assert m.cache.stats.regions >= 4 and all(v.counters.irqs > 0 for v in m.vcpus)
