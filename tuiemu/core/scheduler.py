@@ -197,7 +197,8 @@ class Scheduler:
                         budget = min(budget, self.max_insns - self.total_insns())
                     self.safe.exec_start(v)
                     try:
-                        self.execute(v, budget)
+                        if not v.debug_stop:  # see the multi-thread loop
+                            self.execute(v, budget)
                     finally:
                         self.safe.exec_end(v)
                     if v.debug_stop:  # the round stops here; it goes on from the next vCPU
@@ -318,7 +319,10 @@ class Scheduler:
                     self.safe.exec_start(v)
                     used = 0
                     try:
-                        used = self.execute(v, share)
+                        # Checked again once inside: a debugger stop sets debug_stop, then waits until
+                        # v is not inside; seen outside before exec_start, v must not run a block now.
+                        if not v.debug_stop:
+                            used = self.execute(v, share)
                     finally:
                         self.safe.exec_end(v)
                         if budget is not None:
