@@ -292,6 +292,8 @@ def test_quit_after_the_guest_ended_returns_its_status() -> None:
                         what="hello to finish")
             await pilot.pause(0.3)
             assert "EXITED 0" in text_of(app.panes["status"])
+            grid = text_of(app.panes["vcpus"])
+            assert "halted" in grid and "running" not in grid  # cpu0 exited while running
             await pilot.press("o")
             await pilot.pause(0.2)
             assert "Hello" in pane_text(app, "console") or "hello" in pane_text(app, "console")

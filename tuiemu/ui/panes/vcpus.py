@@ -14,7 +14,7 @@ from .base import Pane
 STATUS_STYLE = {
     "running": "bold green", "WFI": "yellow", "WFE": "yellow", "powered off": "grey50",
     "stopped by debugger": "bold red", "paused by UI": "bold magenta", "at breakpoint": "bold red",
-    "at watchpoint": "bold red", "stepped": "bold cyan",
+    "at watchpoint": "bold red", "stepped": "bold cyan", "halted": "grey50",
 }
 
 
@@ -58,12 +58,14 @@ class VCPUGrid(Pane):
             sel = v.index == self.model.selected
             rates = self.model.vcpu_ips[v.index]
             off = v.run_state is RunState.OFF
+            # the run is over: a vCPU caught running (the one that exited, say) runs no more
+            status = "halted" if snap.finished and v.status == "running" else v.status
             row: List[Any] = [Text(("▸" if sel else " ") + v.name, style="bold reverse" if sel else "bold"),
-                              Text(v.status, style=STATUS_STYLE.get(v.status, "")),
+                              Text(status, style=STATUS_STYLE.get(status, "")),
                               "-" if off else f"{v.mode}·{'T32' if v.thumb else 'A32'}"]
             if wide:
                 row.append("-" if off else f"{v.pc:08x}")
-            row += ["" if off else where(self.image, v.pc), si(rates.now),
+            row += ["" if off else where(self.image, v.pc), si(0 if snap.finished else rates.now),
                     Text(spark(rates.history, spark_w, top), style="green"),
                     count(v.counters["exceptions"]), count(v.counters["irqs"])]
             out.append("\n")
