@@ -40,6 +40,8 @@ def members(lookup: Any, head: Any) -> Optional[List[int]]:
     while i < len(order):
         tb = head if i == 0 else lookup((order[i] + delta, order[i], head.flags))
         i += 1
+        if tb is None:  # invalidated since it was seen (another vCPU wrote its code): translated anew
+            continue
         for target in tb.exits:
             if target == head.pc:
                 loops = True
