@@ -12,7 +12,7 @@ import time
 from typing import Any, Optional
 
 from ..core.exceptions import GuestAbort, GuestException, WatchpointHit
-from ..core.state import TBF_THUMB
+from ..core.state import TBF_PRIV, TBF_THUMB
 from ..mmu.address_space import PAGE_SHIFT
 from . import region
 from .region import REGION_AFTER
@@ -55,6 +55,7 @@ class Engine:
         st = x.state
         jc = x.jump_cache
         chain = self.chain
+        region_after = REGION_AFTER if self.regions else -1
         executed = 0
         ntbs = 0
         jc_hits = 0
@@ -82,7 +83,7 @@ class Engine:
                         else:
                             tb = nxt
                         n = tb.execs = tb.execs + 1
-                        if n == REGION_AFTER and self.regions and tb.local is None:
+                        if n == region_after and tb.local is None:
                             tb = self._make_region(x, tb)
                         prev = tb
                         nxt = tb.fn(R, F, x)
@@ -136,7 +137,7 @@ class Engine:
         """The one-instruction block for a single step at ``pc``, cached beside the others under a key
         of its own (STEP_KEY), so stepping through a loop translates each instruction once and a
         write to its code drops it like any block."""
-        ppc = x.tlb.fetch_phys(pc, 1 if flags & 2 else 0)
+        ppc = x.tlb.fetch_phys(pc, 1 if flags & TBF_PRIV else 0)
         tb = self.cache.lookup((ppc, pc, flags | STEP_KEY))
         while tb is None:
             t0 = time.perf_counter_ns()

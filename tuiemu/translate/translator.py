@@ -46,8 +46,6 @@ class Translator:
         bytes it was built from are exactly what it remembers for later IC invalidation."""
         b, page, ppc = self._emit(x, pc, flags, max_insns or self.max_insns, breakpoints)
         tb = self.compile(b, pc, ppc, flags)
-        tb.size = (b.next_pc - pc) & 0xFFFFFFFF
-        tb.vspan = (pc, pc + max(tb.size, 1))
         tb.ranges, tb.code_bytes = self._code_of(b, page, ppc, tb.size)
         tb.page_seqs = dict(b.page_seqs)
         tb.insn_it = list(b.insn_it)
@@ -75,19 +73,13 @@ class Translator:
         if built is None:
             return None
         source, owners, local, consts = built
-        links: list = [None] * len(exits)
-        ns = dict(self.base_consts)
-        ns.update(consts)
-        ns["L"] = links
-        exec(compile(source, f"<region {pcs[0]:#010x}>", "exec"), ns)
-        ppc0 = blocks[0][1]
+        fn, links, ns = self._function(source, f"<region {pcs[0]:#010x}>", consts, len(exits))
         pages = sorted({p for b, ppc in blocks for p in self._pages(b, ppc)})
-        tb = TB(ns["tb"], pcs[0], ppc0, flags, [pc for b, _ in blocks for pc in b.insn_pcs], owners, exits, links,
-                pages, source, 0)
+        tb = TB(fn, pcs[0], blocks[0][1], flags, [pc for b, _ in blocks for pc in b.insn_pcs], owners, exits, links,
+                pages, source, (blocks[0][0].next_pc - pcs[0]) & 0xFFFFFFFF)
         ns["T"] = tb
         tb.count = 0  # the region counts what it runs itself (X.extra_insns)
         tb.local = local
-        tb.size = (blocks[0][0].next_pc - pcs[0]) & 0xFFFFFFFF
         tb.vspan = (min(pcs), max(b.next_pc for b, _ in blocks))
         tb.ranges, tb.code_bytes, tb.page_seqs = ranges, code, seqs
         tb.insn_it = [it for b, _ in blocks for it in b.insn_it]
@@ -155,11 +147,17 @@ class Translator:
 
     def compile(self, b: Block, pc: int, ppc: int, flags: int) -> TB:
         source, owners = b.source()
-        code = compile(source, f"<tb {pc:#010x}>", "exec")
-        links: list = [None] * len(b.exits)
+        fn, links, _ = self._function(source, f"<tb {pc:#010x}>", b.consts, len(b.exits))
+        return TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, self._pages(b, ppc),
+                  source, (b.next_pc - pc) & 0xFFFFFFFF)
+
+    def _function(self, source: str, name: str, consts: Dict[str, Any], nexits: int
+                  ) -> Tuple[Callable, list, Dict[str, Any]]:
+        """Compile generated source defining ``tb`` in a namespace of its constants (its globals):
+        the function, its link slots and the namespace."""
+        links: list = [None] * nexits
         ns = dict(self.base_consts)
-        ns.update(b.consts)
+        ns.update(consts)
         ns["L"] = links
-        exec(code, ns)
-        return TB(ns["tb"], pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, self._pages(b, ppc),
-                  source, 0)
+        exec(compile(source, name, "exec"), ns)
+        return ns["tb"], links, ns
