@@ -125,15 +125,7 @@ class InstrumentedLock:
             self._wait = wait
             key = _thread_key()
             self.holder = key
-            st = self.per_thread.get(key)
-            if st is None:
-                st = self.per_thread.setdefault(key, LockStats())
-            st.acquired += 1
-            if contended:
-                st.contended += 1
-                st.wait_ns += wait
-                if wait > st.max_wait_ns:
-                    st.max_wait_ns = wait
+            self._count(key, contended, wait)
 
     def release(self) -> None:
         self._depth -= 1
@@ -152,6 +144,19 @@ class InstrumentedLock:
         if spans is not None:
             spans.append((key, since - wait, wait, hold))
 
+    def _count(self, key: str, contended: bool, wait: int) -> LockStats:
+        """One acquisition by thread ``key``, ``wait`` ns of it waiting if ``contended``."""
+        st = self.per_thread.get(key)
+        if st is None:
+            st = self.per_thread.setdefault(key, LockStats())
+        st.acquired += 1
+        if contended:
+            st.contended += 1
+            st.wait_ns += wait
+            if wait > st.max_wait_ns:
+                st.max_wait_ns = wait
+        return st
+
     def account(self, start: int, contended: bool) -> None:
         """Record a hold made directly on ``raw`` and already released: ``start`` is ``_now()``
         before asking, ``contended`` whether it was held then (``raw.locked()``). Timing the
@@ -159,16 +164,8 @@ class InstrumentedLock:
         an uncontended one whole as hold."""
         took = _now() - start
         key = _thread_key()
-        st = self.per_thread.get(key)
-        if st is None:
-            st = self.per_thread.setdefault(key, LockStats())
-        st.acquired += 1
-        if contended:
-            st.contended += 1
-            st.wait_ns += took
-            if took > st.max_wait_ns:
-                st.max_wait_ns = took
-        else:
+        st = self._count(key, contended, took)
+        if not contended:
             st.hold_ns += took
         spans = self.spans
         if spans is not None:
