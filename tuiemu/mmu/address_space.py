@@ -10,6 +10,7 @@ import mmap
 from typing import Callable, List, Optional, Protocol
 
 from ..core.locks import InstrumentedLock
+from .hostviews import views
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
@@ -39,9 +40,7 @@ class HostMemory(Region):
         super().__init__(name, base, size)
         self.readonly = readonly
         self.mm = mmap.mmap(-1, size)
-        self.m8 = memoryview(self.mm)
-        self.m16 = self.m8.cast("H")
-        self.m32 = self.m8.cast("I")
+        self.m8, self.m16, self.m32 = views(self.mm)
 
 
 class MMIORegion(Region):

@@ -2,7 +2,7 @@
 
 Translated code does the fast path itself: it looks the virtual page up in a
 plain dict (``rmap``/``wmap`` per privilege) that gives ``delta`` such that
-``va + delta`` is the byte offset in RAM, and indexes the RAM memoryview.
+``va + delta`` is the byte offset in RAM, and indexes the RAM views (mmu/hostviews.py).
 Everything else (a miss, MMIO, flash, an unaligned access, a watched page, a
 page holding code or an exclusive guard) calls ``load``/``store`` here. The
 store closure translated code calls first tries the granule map (``gmap``):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional, Protocol, Tuple, Type
 
 from ..mmu.address_space import PAGE_SIZE, HostMemory
+from ..mmu.hostviews import views
 from .codegen import Block
 from .decodetree import Args, Pattern
 from .isa import AL
@@ -24,9 +25,7 @@ class PageCopy:
         off = self.base - region.base
         self.mm = bytes(region.mm[off:off + PAGE_SIZE])
         self.size = len(self.mm)
-        self.m8 = memoryview(self.mm)
-        self.m16 = self.m8.cast("H") if self.size % 2 == 0 else self.m8
-        self.m32 = self.m8.cast("I") if self.size % 4 == 0 else self.m8
+        self.m8, self.m16, self.m32 = views(self.mm)
 
 
 class CodeSource(Protocol):
