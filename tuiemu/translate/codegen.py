@@ -11,8 +11,9 @@ constants (its globals: link slots, RAM views, helpers), which runs the block:
 * ``X``: the vCPU object, for helpers that need the whole machine.
 
 It returns the next TB when the exit is chained, else None. A guest exception
-raised inside (an abort from a memory helper) stores the registers back and
-sets R[15] to the faulting instruction, found from the traceback's line.
+raised inside (an abort from a memory helper) leaves the block without storing
+anything: the engine copies the written registers from the block's frame in the
+traceback and sets R[15] to the faulting instruction, found from the frame's line.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ COND_EXPR = {
 COND_FLAGS = {EQ: "zf", NE: "zf", CS: "cf", CC: "cf", MI: "nf", PL: "nf", VS: "vf", VC: "vf", HI: "cf zf",
               LS: "cf zf", GE: "nf vf", LT: "nf vf", GT: "zf nf vf", LE: "zf nf vf", AL: ""}
 
-_WB = "\x00WB"  # store the written registers back (and, in a region, count the instructions run)
+_WB = "\x00WB"  # store the written registers back here (before a helper that reads them)
+_EXIT = "\x00EXIT "  # + a return value: leave through the block's write-back (see Block.source)
 _WBC = "\x00WBC"  # in a region, at an inner jump: store back, count what ran before this block
 _COUNT = "\x00COUNT"  # in a region, at an inner jump: add this block's instructions to the count
 _LITERAL_EXPR = re.compile(r"^[0-9a-fA-FxX+\-*&|^~<>() ]+$")
@@ -238,10 +240,8 @@ class Block:
             self.emit("    continue")
         slot = len(self.exits)
         self.exits.append(target)
-        self.writeback()
         self.emit(f"R[15] = {target:#x}")
-        self.emit(f"return L[{slot}]")
-        self.ended = True
+        self._exit(f"L[{slot}]")
 
     def _jump_inside(self, target: int) -> None:
         """In a region, go on at another of its blocks unless the dispatcher is wanted: an exit
@@ -258,27 +258,29 @@ class Block:
         self.emit("continue")
         self.ended = True
 
+    def _exit(self, value: str) -> None:
+        """Return ``value`` (the next TB or None) once the registers are stored back."""
+        self.lines.append((self.indent, _EXIT + value))
+        self.line_insn.append(len(self.insn_pcs) - 1)
+        self.ended = True
+
     def exit_dynamic(self, expr: str) -> None:
         """Leave for a computed PC in the same instruction set (no chaining)."""
-        self.writeback()
         self.emit(f"R[15] = {expr}")
-        self.emit("return None")
-        self.ended = True
+        self._exit("None")
 
     def exit_interwork(self, expr: str) -> None:
         """BXWritePC: leave for ``expr``; bit 0 selects Thumb. Same-state targets skip the helper."""
         t = self.tmp("j")
         self.emit(f"{t} = {expr}")
         self.const("BXPC", _bx)
+        self.open_if(f"not {t} & 1" if self.thumb else f"{t} & 1")
         self.writeback()
-        if self.thumb:
-            self.emit(f"if not {t} & 1: BXPC(X, {t}); return None")
-            self.emit(f"R[15] = {t} & 0xFFFFFFFE")
-        else:
-            self.emit(f"if {t} & 1: BXPC(X, {t}); return None")
-            self.emit(f"R[15] = {t} & 0xFFFFFFFC")
+        self.emit(f"BXPC(X, {t})")
         self.emit("return None")
-        self.ended = True
+        self.close_if()
+        self.emit(f"R[15] = {t} & {'0xFFFFFFFE' if self.thumb else '0xFFFFFFFC'}")
+        self._exit("None")
 
     def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
         """Store everything back, then let a helper change the vCPU (PC included) and leave."""
@@ -290,45 +292,56 @@ class Block:
         self.ended = True
 
     # ---- finalisation --------------------------------------------------------------
+    def saves(self) -> Tuple[Tuple[int, str], ...]:
+        """(index in R, local) of every register the block writes: what its exits store back,
+        and what the engine stores back from the block's frame when a guest exception leaves it."""
+        return tuple((i, LOCAL_NAMES[i]) for i in sorted(self.written))
+
     def source(self) -> Tuple[str, List[int]]:
         """Python source of the block function and, per source line, the index of its instruction
-        (-1: none). Its constants are the globals of the namespace it is executed in."""
+        (-1: none). Its constants are the globals of the namespace it is executed in.
+
+        Storing the registers back is the longest line of a block and compiling it costs about
+        40 us, so a block with several exits has it once: each exit sets ``_r`` and breaks out of
+        a loop around the body, and the write-back after the loop returns ``_r``. No handler
+        stores them for a guest exception either: the engine reads the locals from the block's
+        frame in the traceback (Engine._fault)."""
         regs = sorted(self.used | self.written)
         out = ["def tb(R, F, X):"]
         owners = [-1]
-        head = []
         if regs:
-            head.append(", ".join(LOCAL_NAMES[i] for i in regs) + " = "
-                        + ", ".join(f"R[{i}]" for i in regs))
-        if self.uses_memory:
-            head.append(f"TR, TW, LD, ST = F[{1 if self.priv else 0}]")
-        for h in head:
-            out.append("    " + h)
+            out.append("    " + ", ".join(LOCAL_NAMES[i] for i in regs) + " = " + ", ".join(f"R[{i}]" for i in regs))
             owners.append(-1)
-        written = sorted(self.written)
-        wb = "; ".join(f"R[{i}] = {LOCAL_NAMES[i]}" for i in written)
+        if self.uses_memory:
+            out.append(f"    TR, TW, LD, ST = F[{1 if self.priv else 0}]")
+            owners.append(-1)
+        wb = "; ".join(f"R[{i}] = {name}" for i, name in self.saves())
         if self.loops:  # instructions of the completed iterations, for the dispatcher's count
             wb = (wb + "; " if wb else "") + f"X.extra_insns += _n * {len(self.insn_pcs)}"
             out.append("    _n = 0")
             owners.append(-1)
-        out.append("    try:")
-        owners.append(-1)
-        shift = 0
-        if self.loops:
-            out.append("        while True:")
+        tail = bool(wb) and sum(1 for _, text in self.lines if text.startswith(_EXIT)) > 1
+        shift = -1  # the body's lines were emitted at indent 2
+        if self.loops or tail:
+            out.append("    while True:")
             owners.append(-1)
-            shift = 1
+            shift = 0
         for (ind, text), owner in zip(self.lines, self.line_insn):
+            pad = "    " * (ind + shift)
             if text == _WB:
-                if not wb:
-                    continue
-                text = wb
-            out.append("    " * (ind + shift) + text)
+                if wb:
+                    out.append(pad + wb)
+                    owners.append(owner)
+                continue
+            if text.startswith(_EXIT):
+                value = text[len(_EXIT):]
+                lines = [f"_r = {value}", "break"] if tail else ([wb] if wb else []) + [f"return {value}"]
+                out += [pad + line for line in lines]
+                owners += [owner] * len(lines)
+                continue
+            out.append(pad + text)
             owners.append(owner)
-        out.append("    except GuestException:")
-        owners.append(-1)
-        out.append("        " + (wb or "pass"))
-        owners.append(-1)
-        out.append("        raise")
-        owners.append(-1)
+        if tail:
+            out += ["    " + wb, "    return _r"]
+            owners += [-1, -1]
         return "\n".join(out) + "\n", owners

@@ -4,12 +4,12 @@
 (skipped when the previous block's exit was chained), one call, and one test
 of the vCPU's exit request. Guest exceptions raised inside a block come out as
 Python exceptions; the block's line map says which instruction raised, so the
-PC and the instruction count are exact.
+PC and the instruction count are exact, and its frame holds the registers to store back.
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from ..core.exceptions import GuestAbort, GuestException, WatchpointHit
 from ..core.state import TBF_PRIV, TBF_THUMB
@@ -154,6 +154,16 @@ class Engine:
             if prev.links[slot] is None:
                 self.cache.link(prev, slot, tb)
 
+    @staticmethod
+    def _restore(x: Any, tb: TB, frame_locals: Dict[str, Any]) -> None:
+        """Store back what the block held in locals when the exception left it (Block.source)."""
+        R = x.R
+        for i, name in tb.saves:
+            R[i] = frame_locals[name]
+        if tb.counter is not None:
+            name, k = tb.counter
+            x.extra_insns += frame_locals[name] * k
+
     def _fault(self, x: Any, tb: Optional[TB], e: GuestException) -> int:
         """Deliver a guest exception raised inside ``tb``; returns instructions completed before it."""
         t = e.__traceback__
@@ -162,6 +172,7 @@ class Engine:
         while t is not None and tb is not None:
             if t.tb_frame.f_code is code:
                 idx = tb.owners[t.tb_lineno - 1]
+                self._restore(x, tb, t.tb_frame.f_locals)
                 break
             t = t.tb_next
         if idx < 0 or tb is None:  # raised by the fetch at block start (prefetch abort) or outside the block

@@ -11,14 +11,15 @@ blocks drops it like a block); it then stands in the cache in place of its first
 other entries (jumps into the middle of the loop) keep their own blocks.
 
 A region counts the instructions it ran into ``X.extra_insns`` itself (its TB's ``count`` is 0):
-``_c`` holds those of the blocks completed so far, and every way out adds the current block's.
+``_c`` holds those of the blocks completed so far, and every way out adds the current block's (a
+guest exception: the engine adds ``_c`` from the region's frame, see ``TB.counter``).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ..mmu.address_space import PAGE_SHIFT
-from .codegen import _COUNT, _WB, _WBC, LOCAL_NAMES, Block
+from .codegen import _COUNT, _EXIT, _WB, _WBC, LOCAL_NAMES, Block
 
 REGION_AFTER = 256  # entries of a block before the engine tries to make it a region's head
 MAX_BLOCKS = 16
@@ -54,10 +55,11 @@ def members(lookup: Any, head: Any) -> Optional[List[int]]:
     return order if loops and len(order) > 1 else None
 
 
-def source(blocks: Iterable[Block]) -> Optional[Tuple[str, List[int], List[int], Dict[str, Any]]]:
+def source(blocks: Iterable[Block]
+           ) -> Optional[Tuple[str, List[int], List[int], Dict[str, Any], Tuple[Tuple[int, str], ...]]]:
     """The region function's source, per line the (region-wide) index of its instruction, per
-    instruction its index inside its own block, and the constants; None if two blocks bind one
-    name to different objects."""
+    instruction its index inside its own block, the constants and the registers it writes (as
+    ``Block.saves``); None if two blocks bind one name to different objects."""
     blocks = list(blocks)
     consts: Dict[str, Any] = {}
     for b in blocks:
@@ -66,7 +68,8 @@ def source(blocks: Iterable[Block]) -> Optional[Tuple[str, List[int], List[int],
                 return None
     used = sorted(set().union(*(b.used | b.written for b in blocks)))
     written = sorted(set().union(*(b.written for b in blocks)))
-    wb = "; ".join(f"R[{i}] = {LOCAL_NAMES[i]}" for i in written)
+    saves = tuple((i, LOCAL_NAMES[i]) for i in written)
+    wb = "; ".join(f"R[{i}] = {name}" for i, name in saves)
     out = ["def tb(R, F, X):"]
     owners = [-1]
     if used:
@@ -75,22 +78,26 @@ def source(blocks: Iterable[Block]) -> Optional[Tuple[str, List[int], List[int],
     if any(b.uses_memory for b in blocks):
         out.append(f"    TR, TW, LD, ST = F[{1 if blocks[0].priv else 0}]")
         owners.append(-1)
-    out += ["    _c = 0", f"    _pc = {blocks[0].start_pc:#x}", "    try:", "        while True:"]
-    owners += [-1] * 4
+    out += ["    _c = 0", f"    _pc = {blocks[0].start_pc:#x}", "    while True:"]
+    owners += [-1] * 3
     local: List[int] = []
     base = 0
     for k, b in enumerate(blocks):
         n = len(b.insn_pcs)
-        out.append(f"            {'if' if k == 0 else 'elif'} _pc == {b.start_pc:#x}:")
+        out.append(f"        {'if' if k == 0 else 'elif'} _pc == {b.start_pc:#x}:")
         owners.append(-1)
-        expand = {_WB: f"{wb}; X.extra_insns += _c + {n}" if wb else f"X.extra_insns += _c + {n}",
-                  _WBC: f"{wb}; X.extra_insns += _c" if wb else "X.extra_insns += _c",
+        leave = f"{wb}; X.extra_insns += _c + {n}" if wb else f"X.extra_insns += _c + {n}"
+        expand = {_WB: leave, _WBC: f"{wb}; X.extra_insns += _c" if wb else "X.extra_insns += _c",
                   _COUNT: f"_c += {n}"}
         for (ind, text), owner in zip(b.lines, b.line_insn):
-            out.append("    " * (ind + 2) + expand.get(text, text))
-            owners.append(base + owner if owner >= 0 else -1)
+            pad = "    " * (ind + 1)
+            owner = base + owner if owner >= 0 else -1
+            if text.startswith(_EXIT):
+                out += [pad + leave, pad + "return " + text[len(_EXIT):]]
+                owners += [owner, owner]
+                continue
+            out.append(pad + expand.get(text, text))
+            owners.append(owner)
         local += range(n)
         base += n
-    out += ["    except GuestException:", f"        {wb + '; ' if wb else ''}X.extra_insns += _c", "        raise"]
-    owners += [-1] * 3
-    return "\n".join(out) + "\n", owners, local, consts
+    return "\n".join(out) + "\n", owners, local, consts, saves

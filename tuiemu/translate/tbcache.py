@@ -24,7 +24,7 @@ TBKey = Tuple[int, int, int]  # (physical PC, virtual PC, flags)
 class TB:
     __slots__ = ("fn", "pc", "ppc", "flags", "ninsns", "links", "exits", "pages", "insn_pcs", "owners", "valid",
                  "incoming", "source", "jc_key", "size", "page_seqs", "insn_it", "ranges", "code_bytes", "execs",
-                 "unlinked", "count", "local", "vspan")
+                 "unlinked", "count", "local", "vspan", "saves", "counter")
 
     def __init__(self, fn: Callable, pc: int, ppc: int, flags: int, insn_pcs: List[int],
                  owners: List[int], exits: List[int], links: List[Optional[TB]], pages: Sequence[int],
@@ -52,6 +52,11 @@ class TB:
         self.code_bytes = b""  # what those ranges held when it was translated
         self.insn_it: List[int] = []
         self.execs = 0  # entries through the dispatch loop (a self-looping block counts once per entry)
+        # What the engine restores from the block's frame when a guest exception leaves it: (index
+        # in R, local) of the registers it writes, and (local, multiplier) of the instructions it
+        # counted itself (a self-looping block's iterations, a region's completed blocks).
+        self.saves: Tuple[Tuple[int, str], ...] = ()
+        self.counter: Optional[Tuple[str, int]] = None
 
     def overlaps(self, lo: int, hi: int) -> bool:
         return any(r_lo < hi and lo < r_hi for r_lo, r_hi in self.ranges)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
-from ..core.exceptions import EXC_PABT, GuestAbort, GuestException
+from ..core.exceptions import EXC_PABT, GuestAbort
 from ..core.state import TBF_PRIV, TBF_THUMB
 from ..mmu.address_space import PAGE_SHIFT, PAGE_SIZE, AddressSpace, HostMemory
 from ..mmu.codepages import CodePages
@@ -29,8 +29,7 @@ class Translator:
         self.breakpoints: Set[int] = set()  # owned by run control; checked as blocks are translated
         ram = space.ram
         assert ram is not None
-        self.base_consts: Dict[str, Any] = {"M8": ram.m8, "M16": ram.m16, "M32": ram.m32,
-                                            "GuestException": GuestException}
+        self.base_consts: Dict[str, Any] = {"M8": ram.m8, "M16": ram.m16, "M32": ram.m32}
 
     def host_region(self, pa: int) -> HostMemory:
         r = self.space.find(pa)
@@ -72,7 +71,7 @@ class Translator:
         built = region.source(b for b, _ in blocks)
         if built is None:
             return None
-        source, owners, local, consts = built
+        source, owners, local, consts, saves = built
         fn, links, ns = self._function(source, f"<region {pcs[0]:#010x}>", consts, len(exits))
         pages = sorted({p for b, ppc in blocks for p in self._pages(b, ppc)})
         tb = TB(fn, pcs[0], blocks[0][1], flags, [pc for b, _ in blocks for pc in b.insn_pcs], owners, exits, links,
@@ -80,6 +79,7 @@ class Translator:
         ns["T"] = tb
         tb.count = 0  # the region counts what it runs itself (X.extra_insns)
         tb.local = local
+        tb.saves, tb.counter = saves, ("_c", 1)
         tb.vspan = (min(pcs), max(b.next_pc for b, _ in blocks))
         tb.ranges, tb.code_bytes, tb.page_seqs = ranges, code, seqs
         tb.insn_it = [it for b, _ in blocks for it in b.insn_it]
@@ -148,8 +148,12 @@ class Translator:
     def compile(self, b: Block, pc: int, ppc: int, flags: int) -> TB:
         source, owners = b.source()
         fn, links, _ = self._function(source, f"<tb {pc:#010x}>", b.consts, len(b.exits))
-        return TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, self._pages(b, ppc),
-                  source, (b.next_pc - pc) & 0xFFFFFFFF)
+        tb = TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, self._pages(b, ppc),
+                source, (b.next_pc - pc) & 0xFFFFFFFF)
+        tb.saves = b.saves()
+        if b.loops:
+            tb.counter = ("_n", tb.ninsns)
+        return tb
 
     def _function(self, source: str, name: str, consts: Dict[str, Any], nexits: int
                   ) -> Tuple[Callable, list, Dict[str, Any]]:
