@@ -207,8 +207,7 @@ class Machine:
         assert self.image is not None
         for v in self.vcpus:
             v.state.reset(0)
-            v.tlb.flush_all()
-            v.jump_cache.clear()
+            v.flush_translations()
             v.set_run_state(RunState.OFF)
         self.vcpus[0].power_on(self.image.entry)
 
@@ -309,8 +308,7 @@ class Machine:
 
     @staticmethod
     def _context_changed(vcpu: VCPU) -> None:
-        vcpu.tlb.flush_all()
-        vcpu.jump_cache.clear()
+        vcpu.flush_translations()
 
     def _system_reset(self) -> None:
         if self.image is not None:

@@ -15,3 +15,12 @@ def test_psci_and_semihosting_answers_match_qemu(threads: str) -> None:
     r = run_cli(HERE / "psci_semi.elf", "-smp", "2", "--threads", threads)
     assert r.out == (HERE / "psci_semi.expected").read_bytes(), r.err
     assert r.code == 0, r.err
+
+
+@pytest.mark.parametrize("threads", ["multi", "single"])
+def test_tlb_invalidation_by_address_drops_the_whole_section_or_large_page(threads: str) -> None:
+    """A section, supersection or large page goes from the TLBs (and its code from the jump caches)
+    whichever of its pages a TLBIMVA* names, on the issuing CPU and, for the IS forms, the other."""
+    r = run_cli(HERE / "tlb_span.elf", "-smp", "2", "--threads", threads)
+    assert r.out == (HERE / "tlb_span.expected").read_bytes(), r.err
+    assert r.code == 0, r.err

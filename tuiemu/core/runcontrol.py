@@ -208,6 +208,5 @@ class RunControl:
         def apply() -> None:
             edit()
             for v in self.vcpus:
-                v.tlb.flush_all()
-                v.jump_cache.clear()
+                v.flush_translations()
         self.safe.run(apply, "watchpoints")

@@ -11,7 +11,7 @@ import collections
 import enum
 import threading
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Protocol, Set
 
 from .exceptions import EXC_DABT, EXC_FIQ, EXC_IRQ, EXC_PABT, EXC_SVC, EXC_UND, take_exception
 from .runstate import RunState
@@ -83,7 +83,10 @@ class VCPU:
         self.fast = tlb.fast          # what translated code receives as F
         self.exclusive = exclusive
         self.wake = wake
-        self.jump_cache: Dict[int, Any] = {}
+        self.jump_cache: Dict[int, Any] = {}  # (flags << 32) | virtual PC -> TB
+        # virtual pages the jump cache's entries start on (a superset: the TB cache drops entries
+        # without telling), so an invalidation of other pages leaves the cache alone
+        self.jump_pages: Set[int] = set()
         self.exit_request = False
         self.extra_insns = 0  # instructions run by self-looping blocks, not yet counted
         self.yielded = False  # executed YIELD: let another thread have the interpreter
@@ -115,9 +118,28 @@ class VCPU:
         s.reset(entry & ~1, thumb=bool(entry & 1))
         if context is not None:
             s.R[0] = context & 0xFFFFFFFF
-        self.jump_cache.clear()
-        self.tlb.flush_all()
+        self.flush_translations()
         self.set_run_state(RunState.RUNNING)
+
+    # ---- virtual-address translations (its own thread, or with the world stopped) --------------
+    def flush_translations(self) -> int:
+        """Forget every virtual-address translation: the soft TLB and the jump cache, whose keys
+        are virtual PCs. Returns the TLB entries dropped."""
+        self.jump_cache.clear()
+        self.jump_pages.clear()
+        return self.tlb.flush_all()
+
+    def flush_page_translations(self, va: int) -> int:
+        """Forget what translates ``va`` (a whole section if a section did) and, if a jump-cache
+        entry may lie on those pages, the jump cache. A block may end on the page after its
+        first, hence the page before. Returns the TLB entries dropped."""
+        dropped, first, end = self.tlb.flush_page(va)
+        pages = self.jump_pages
+        if pages and (any(p in pages for p in range(first - 1, end)) if end - first < len(pages)
+                      else any(first - 1 <= p < end for p in pages)):
+            self.jump_cache.clear()
+            pages.clear()
+        return dropped
 
     def set_run_state(self, st: RunState) -> None:
         if st != self.run_state:

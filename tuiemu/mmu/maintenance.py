@@ -1,7 +1,9 @@
 """TLB and cache maintenance and address translation operations (CP15 c7/c8), across vCPUs.
 
 * TLB invalidation (TLBIALL/MVA/ASID/MVAA): a local operation flushes the
-  issuing vCPU's own soft TLB; the Inner Shareable forms (…IS) are broadcast:
+  issuing vCPU's own soft TLB (by address: the whole section or large page
+  that translated it) and, if it may hold blocks from those pages, its jump
+  cache; the Inner Shareable forms (…IS) are broadcast:
   they run as stop-the-world work, so every target has flushed before the
   issuing vCPU executes its next instruction. Either way a ``tlb_flush`` event
   records origin, targets, kind and entries dropped. The soft TLB does not
@@ -39,9 +41,7 @@ class Maintenance:
         targets = self.vcpus if broadcast else [vcpu]
 
         def flush(v: Any) -> int:
-            n = v.tlb.flush_page(value) if kind in ("MVA", "MVAA") else v.tlb.flush_all()
-            v.jump_cache.clear()
-            return n
+            return v.flush_page_translations(value) if kind in ("MVA", "MVAA") else v.flush_translations()
 
         def work() -> None:
             dropped = sum(flush(v) for v in targets)

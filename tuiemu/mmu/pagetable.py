@@ -31,11 +31,14 @@ FS_EXTERNAL_WALK_L1, FS_EXTERNAL_WALK_L2 = 0x0C, 0x0E
 
 
 class Mapping(NamedTuple):
-    """A 4 KiB slice of a translation: physical page base and what this privilege may do."""
+    """A 4 KiB slice of a translation: physical page base, what this privilege may do, and the
+    log2 size of the translation it belongs to (12 to 24: a TLB invalidation of any address in a
+    section drops the whole section)."""
     ppage: int
     read: bool
     write: bool
     execute: bool
+    span: int = 12
 
 
 def fault(access: int, fs: int, va: int, domain: int = 0) -> GuestAbort:
@@ -98,9 +101,11 @@ def walk(cpu: CPUState, space: TableReader, va: int, access: int, priv: bool) ->
         if l2 & 2:  # small page
             ppage = l2 & 0xFFFFF000
             xn = bool(l2 & 1)
+            span = 12
         else:  # large page
             ppage = (l2 & 0xFFFF0000) | (va & 0xF000)
             xn = bool(l2 & (1 << 15))
+            span = 16
         ap = ((l2 >> 7) & 4) | ((l2 >> 4) & 3)
         fs_dom, fs_perm, fs_af = FS_DOMAIN_PAGE, FS_PERMISSION_PAGE, FS_ACCESS_FLAG_PAGE
     else:  # section or supersection; bit 0 is PXN
@@ -109,16 +114,18 @@ def walk(cpu: CPUState, space: TableReader, va: int, access: int, priv: bool) ->
         if l1 & (1 << 18):
             domain = 0
             ppage = (l1 & 0xFF000000) | (va & 0x00FFF000)
+            span = 24
         else:
             domain = (l1 >> 5) & 0xF
             ppage = (l1 & 0xFFF00000) | (va & 0x000FF000)
+            span = 20
         ap = ((l1 >> 13) & 4) | ((l1 >> 10) & 3)
         fs_dom, fs_perm, fs_af = FS_DOMAIN_SECTION, FS_PERMISSION_SECTION, FS_ACCESS_FLAG_SECTION
     dacr = (cpu.dacr >> (2 * domain)) & 3
     if dacr in (0, 2):
         raise fault(access, fs_dom, va, domain)
     if dacr == 3:  # manager: no permission checks
-        return Mapping(ppage, True, True, True)
+        return Mapping(ppage, True, True, True, span)
     if cpu.sctlr & (1 << 29) and not ap & 1:
         raise fault(access, fs_af, va, domain)
     readable, writable = _ap_allows(cpu, ap, priv)
@@ -126,4 +133,4 @@ def walk(cpu: CPUState, space: TableReader, va: int, access: int, priv: bool) ->
     allowed = (readable, writable, executable)[access]
     if not allowed:
         raise fault(access, fs_perm, va, domain)
-    return Mapping(ppage, readable, writable, executable)
+    return Mapping(ppage, readable, writable, executable, span)

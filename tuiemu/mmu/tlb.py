@@ -15,7 +15,7 @@ exclusive monitor may drop write entries (a dict pop, atomic).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Set, Tuple
 
 from ..core.state import CPUState
 from ..core.watchpoints import Watchpoints
@@ -65,6 +65,9 @@ class SoftTLB:
         self.gmap: Tuple[Dict[int, GranuleEntry], Dict[int, GranuleEntry]] = ({}, {})
         # full entries for the slow path: (vpn, priv) -> Mapping
         self.entries: Dict[Tuple[int, int], Mapping] = {}
+        # (first vpn, pages) of every translation bigger than a page that filled entries: they go
+        # together when an address in any of their pages is invalidated (flush_page)
+        self.large: Set[Tuple[int, int]] = set()
         self.counters = TLBCounters()
         self.monitor_held = False  # this vCPU's slow STREX/SWP holds the exclusive monitor's lock
         # What translated code unpacks at block entry, one tuple per privilege.
@@ -80,6 +83,9 @@ class SoftTLB:
             self.counters.misses += 1
             m = walk(self.cpu, self.space, va, access, bool(priv))
             self.entries[(vpn, priv)] = m
+            if m.span > PAGE_SHIFT:
+                pages = 1 << (m.span - PAGE_SHIFT)
+                self.large.add((vpn & -pages, pages))
             self.counters.fills += 1
             self._fill_fast(vpn, m, priv)
         return m.ppage | (va & 0xFFF)
@@ -132,22 +138,35 @@ class SoftTLB:
         for d in self.rmap + self.wmap + self.gmap:
             d.clear()
         self.entries.clear()
+        self.large.clear()
         self.counters.flushes += 1
         self.counters.entries_dropped += dropped
         return dropped
 
-    def flush_page(self, va: int) -> int:
+    def flush_page(self, va: int) -> Tuple[int, int, int]:
+        """Drop what translates ``va``: its page, or every page of the section, supersection or
+        large page that filled it (as a hardware TLB holds one entry for them). Returns (entries
+        dropped, first vpn, end vpn) of the virtual pages it covered."""
         vpn = (va & 0xFFFFFFFF) >> PAGE_SHIFT
+        first, end = vpn, vpn + 1
+        if self.large:
+            for pages in (16, 256, 4096):
+                span = (vpn & -pages, pages)
+                if span in self.large:
+                    self.large.discard(span)
+                    first, end = min(first, span[0]), max(end, span[0] + pages)
         dropped = 0
-        for priv in (USER, PRIV):
-            self.rmap[priv].pop(vpn, None)
-            self.wmap[priv].pop(vpn, None)
-            self.gmap[priv].pop(vpn, None)
-            if self.entries.pop((vpn, priv), None) is not None:
-                dropped += 1
+        maps = self.rmap + self.wmap + self.gmap
+        entries = self.entries
+        for page in range(first, end):
+            for d in maps:
+                d.pop(page, None)
+            for priv in (USER, PRIV):
+                if entries.pop((page, priv), None) is not None:
+                    dropped += 1
         self.counters.page_flushes += 1
         self.counters.entries_dropped += dropped
-        return dropped
+        return dropped, first, end
 
     # ---- slow paths ------------------------------------------------------
     def load(self, va: int, size: int, priv: int) -> int:

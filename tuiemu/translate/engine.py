@@ -54,6 +54,7 @@ class Engine:
         F = x.fast
         st = x.state
         jc = x.jump_cache
+        jc_pages = x.jump_pages
         chain = self.chain
         region_after = REGION_AFTER if self.regions else -1
         executed = 0
@@ -74,6 +75,7 @@ class Engine:
                             if tb is None:
                                 tb = self.find_tb(x, R[15], flags)
                                 jc[key] = tb
+                                jc_pages.add(R[15] >> PAGE_SHIFT)
                                 if not tb.valid:
                                     jc.pop(key, None)
                             else:
