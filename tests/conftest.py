@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 # TUIEMU_GUESTS may point at another folder of the same shape, e.g. a work-in-progress copy.
 GUESTS = Path(os.environ.get("TUIEMU_GUESTS") or REPO / "tests" / "guests" / "conformance" / "tests")
 EXAMPLES = REPO / "examples"
+# The tests' machines and CLI runs share a code cache of their own (translate/codecache.py), not the
+# user's; a test of the cache itself sets its own.
+os.environ.setdefault("TUIEMU_CODE_CACHE", str(REPO / ".cache" / "code-cache-tests"))
 # Under CI (CI=1, set by .ci/run) every tool the tests use is installed: a skip is a failure.
 CI = os.environ.get("CI", "").lower() in ("1", "true")
 

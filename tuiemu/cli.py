@@ -78,6 +78,8 @@ def _add_run_options(r: argparse.ArgumentParser) -> None:
                    help="one host thread per vCPU, or one deterministic round-robin thread")
     r.add_argument("--quantum", type=int, default=4096, help="round-robin slice in instructions (single mode)")
     r.add_argument("--interp", action="store_true", help="reference mode: one instruction per block, no chaining")
+    r.add_argument("--no-code-cache", dest="code_cache", action="store_false",
+                   help="compile every block, neither reading nor writing the code cache (see TUIEMU_CODE_CACHE)")
     r.add_argument("--max-insns", type=int, metavar="N", help=f"stop after N instructions (exit {EXIT_MAX_INSNS})")
     r.add_argument("--stats", action="store_true", help="print counters and lock contention at exit (stderr)")
     r.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace-event JSON file")
@@ -209,7 +211,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     console = Console(None) if ui else None  # the dashboard owns the terminal and shows the console itself
     try:
         machine = Machine(ncpus=args.smp, ram_size=args.m, threads=args.threads, interp=args.interp,
-                          quantum=args.quantum, cmdline=cmdline, console=console, disks=args.drives)
+                          quantum=args.quantum, cmdline=cmdline, console=console, disks=args.drives,
+                          code_cache=args.code_cache)
     except BlockError as e:
         print(f"tuiemu: {e}", file=sys.stderr)
         return EXIT_LOAD_ERROR

@@ -47,6 +47,7 @@ from .mmu.maintenance import Maintenance
 from .mmu.pagetable import EXEC, READ
 from .mmu.peek import peek
 from .mmu.tlb import SoftTLB
+from .translate import codecache
 from .translate.engine import Engine
 from .translate.tbcache import TB, TBCache
 from .translate.translator import MAX_INSNS, Translator
@@ -67,7 +68,7 @@ class Machine:
 
     def __init__(self, ncpus: int = 1, ram_size: int = 128 << 20, threads: str = "multi",
                  interp: bool = False, console: Optional[Console] = None, quantum: int = 4096,
-                 cmdline: str = "", disks: Sequence[Tuple[str, bool]] = ()) -> None:
+                 cmdline: str = "", disks: Sequence[Tuple[str, bool]] = (), code_cache: bool = True) -> None:
         if not 1 <= ncpus <= 8:
             raise ValueError("-smp must be between 1 and 8")
         self.ncpus = ncpus
@@ -107,7 +108,8 @@ class Machine:
         self.cache = TBCache(self.code, self.events, [v.jump_cache for v in self.vcpus])
         self.code.invalidate_hook = self.cache.invalidate_code
         self.space.on_write.append(lambda pa, n: self.code.notify_write(pa, n, CAUSE_DMA))
-        self.translator = Translator(self.space, self.code, max_insns=1 if interp else MAX_INSNS)
+        codes = codecache.shared(codecache.default_directory() if code_cache else None)
+        self.translator = Translator(self.space, self.code, codes, max_insns=1 if interp else MAX_INSNS)
         self.engine = Engine(self.translator, self.cache, chain=not interp, request_flush=self._request_flush)
         self.maintenance = Maintenance(self.vcpus, self.safe, self.events,
                                        lambda ppns, who: self.cache.revalidate(self.space.read_bytes, ppns, who))
@@ -221,6 +223,7 @@ class Machine:
         finally:
             for disk in self.disks:  # what the guest wrote is in the image files when the run ends
                 disk.sync()
+            self.translator.codes.flush()
         self.console.flush()
         asleep = self.scheduler.asleep_forever
         if asleep is not None and self.exit_code is None:
@@ -356,6 +359,7 @@ class Machine:
         return {
             "vcpus": [dict(v.counters.as_dict(), state=v.run_state, pc=v.R[15]) for v in self.vcpus],
             "tb": self.cache.snapshot(),
+            "code_cache": self.translator.code_cache_stats(),
             "tlb": [v.tlb.counters.as_dict() for v in self.vcpus],
             "locks": {lk.name: lk.totals() for lk in self.locks()},
             "safe_work": {"count": self.safe.count, "stopped_ns": self.safe.total_stop_ns},
@@ -374,7 +378,8 @@ class Machine:
         locks = tuple(LockView(lk.name, lk.totals(), {k: st.as_dict() for k, st in list(lk.per_thread.items())},
                                lk.holder, tuple(sorted(lk.waiters))) for lk in self.locks())
         return Snapshot(time.perf_counter_ns(), self.clock.ticks(), vcpus, locks, self.cache.snapshot(),
-                        dict(self.cache.dropped_by_cause), {"count": self.safe.count,
+                        dict(self.cache.dropped_by_cause), self.translator.code_cache_stats(),
+                        {"count": self.safe.count,
                                                             "stopped_ns": self.safe.total_stop_ns},
                         self.events.seq, self.finished, self.exit_code)
 

@@ -10,6 +10,12 @@ def _table(rows: List[List[str]]) -> List[str]:
             for r in rows]
 
 
+def _code_cache(cc: Any) -> str:
+    if cc["file"] is None:
+        return f"code cache: off, {cc['compiled']} blocks compiled"
+    return f"code cache: {cc['found']} blocks' code found, {cc['compiled']} compiled ({cc['file']})"
+
+
 def format_stats(machine: Any, wall: float) -> str:
     c = machine.counters()
     insns = sum(v["insns"] for v in c["vcpus"])
@@ -20,6 +26,7 @@ def format_stats(machine: Any, wall: float) -> str:
            f"{tb['translate_ns'] / 1e6:.1f} ms), live {tb['live']}, chained exits {tb['chained']}, "
            f"regions {tb['regions']}, invalidated {tb['invalidated']} in {tb['invalidations']} page events, "
            f"flushes {tb['flushes']}",
+           _code_cache(c["code_cache"]),
            f"wall time: {wall:.3f} s, guest MIPS: {mips:.2f}",
            "per vCPU:"]
     rows = [["vcpu", "state", "insns", "TBs run", "jc hits", "map hits", "translated", "exceptions", "irqs",

@@ -69,6 +69,7 @@ class Snapshot:
     locks: Tuple[LockView, ...]
     tb: Mapping[str, int]         # TBStats + live, code_pages
     tb_dropped: Mapping[str, int]  # TBs invalidated per cause
+    code_cache: Mapping[str, Any]  # blocks whose code was found, compiled; the file (translate/codecache.py)
     safe_work: Mapping[str, int]  # count, stopped_ns
     events_seq: int               # newest event number
     finished: bool

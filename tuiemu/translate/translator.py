@@ -14,6 +14,7 @@ from ..mmu.address_space import PAGE_SHIFT, PAGE_SIZE, AddressSpace, HostMemory
 from ..mmu.codepages import CodePages
 from ..mmu.pagetable import FS_EXTERNAL
 from . import a32, region, t32
+from .codecache import CodeCache
 from .codegen import Block
 from .frontend import FrontEnd, PageCopy
 from .tbcache import TB
@@ -22,9 +23,11 @@ MAX_INSNS = 48
 
 
 class Translator:
-    def __init__(self, space: AddressSpace, code: CodePages, max_insns: int = MAX_INSNS) -> None:
+    def __init__(self, space: AddressSpace, code: CodePages, codes: CodeCache, max_insns: int = MAX_INSNS) -> None:
         self.space = space
         self.code = code
+        self.codes = codes
+        self.code_found = self.code_compiled = 0  # blocks whose code the cache had, and did not
         self.max_insns = max_insns
         self.breakpoints: Set[int] = set()  # owned by run control; checked as blocks are translated
         ram = space.ram
@@ -155,6 +158,10 @@ class Translator:
             tb.counter = ("_n", tb.ninsns)
         return tb
 
+    def code_cache_stats(self) -> Dict[str, Any]:
+        return {"found": self.code_found, "compiled": self.code_compiled,
+                "file": str(self.codes.path) if self.codes.path else None}
+
     def _function(self, source: str, name: str, consts: Dict[str, Any], nexits: int
                   ) -> Tuple[Callable, list, Dict[str, Any]]:
         """Compile generated source defining ``tb`` in a namespace of its constants (its globals):
@@ -163,5 +170,12 @@ class Translator:
         ns = dict(self.base_consts)
         ns.update(consts)
         ns["L"] = links
-        exec(compile(source, name, "exec"), ns)
-        return ns["tb"], links, ns
+        code, found = self.codes.compile(source, name)
+        if found:
+            self.code_found += 1
+        else:
+            self.code_compiled += 1
+        exec(code, ns)
+        fn = ns["tb"]
+        fn.__code__ = fn.__code__.replace(co_filename=name)  # a cached code object has another block's name
+        return fn, links, ns

@@ -52,6 +52,10 @@ class TBPane(Vertical):
         out.append(f"{count(tb['translated'])} ({si(m.translations.now)}/s ")
         out.append(spark(m.translations.history, 12), style="cyan")
         out.append(f") in {duration_ns(tb['translate_ns'])} · raced {count(tb['raced'])}\n")
+        cc = snap.code_cache
+        out.append("code cache ", style="bold")
+        out.append(f"{count(cc['found'])} blocks' code found, {count(cc['compiled'])} compiled\n" if cc["file"]
+                   else f"off, {count(cc['compiled'])} compiled\n")
         out.append("chained ", style="bold")
         out.append(f"{count(tb['chained'])} exits · ")
         out.append("regions ", style="bold")
