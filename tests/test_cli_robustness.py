@@ -15,7 +15,7 @@ from tuiemu.exitcodes import EXIT_ASLEEP, EXIT_LOAD_ERROR, EXIT_MAX_INSNS, EXIT_
 from tuiemu.translate.codegen import LOOP_LIMIT
 from tuiemu.translate.translator import MAX_INSNS
 
-from .conftest import REPO, guest, run_cli
+from .conftest import REPO, expected, guest, run_cli
 from .elfgen import BASE, branch, elf32_arm, exit_with, mov32, words, write_program
 
 HELLO = guest("hello")
@@ -146,7 +146,7 @@ def test_reader_closing_the_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
 def test_full_disk_is_reported_once(tmp_path: Path) -> None:
     with open("/dev/full", "wb") as full:
         p = subprocess.run([sys.executable, "-m", "tuiemu", "run", str(chatty(tmp_path))], stdout=full,
-                           stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=60)
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO, timeout=60)
     assert p.returncode == EXIT_OUTPUT
     assert one_line(p.stderr) == "tuiemu: cannot write the guest's output: No space left on device"
 
@@ -175,3 +175,20 @@ def test_a_guest_asleep_forever_ends_the_run(tmp_path: Path, threads: str) -> No
     r = run_cli(elf, "--threads", threads, timeout=60)
     assert r.code == EXIT_ASLEEP
     assert one_line(r.err) == "tuiemu: every vCPU sleeps and nothing can wake one (cpu0 wfi at 0x40000004)"
+
+
+def test_an_open_stdin_does_not_abort_the_exit(tmp_path: Path) -> None:
+    """stdin stays open and silent while the guest prints and exits: the input pump is blocked in a
+    read when the interpreter shuts down, which must not abort it (a buffered stream's lock held
+    by a daemon thread did, about one exit in eight)."""
+    for _ in range(12):
+        with open(tmp_path / "err", "w+b") as err:
+            p = subprocess.Popen([sys.executable, "-m", "tuiemu", "run", str(HELLO)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=err, cwd=REPO)
+            assert p.stdout is not None and p.stdin is not None
+            out = p.stdout.read()  # to the end: the process has exited, its stdin still open
+            p.wait(timeout=60)
+            p.stdin.close()
+            p.stdout.close()
+            err.seek(0)
+            assert p.returncode == 0 and out == expected("hello"), err.read().decode(errors="replace")

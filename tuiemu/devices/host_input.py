@@ -112,14 +112,28 @@ class HostInput:
         return self.stream
 
     # ---- the pump -------------------------------------------------------------------------
+    def _reader(self) -> Callable[[], bytes]:
+        """Whatever input is there, without waiting for more. From the file descriptor when there
+        is one: a daemon thread blocked inside a buffered stream's read holds the stream's lock, and
+        the interpreter aborts if it has to flush that stream at exit (the pump is stdin's only
+        reader, so its buffer is empty)."""
+        assert self.stream is not None
+        try:
+            fd = self.stream.fileno()
+        except (OSError, ValueError, AttributeError):
+            read1 = getattr(self.stream, "read1", None)
+            stream = self.stream
+            return (lambda: read1(4096)) if read1 is not None else (lambda: stream.read(1))
+        return lambda: os.read(fd, 4096)
+
     def _pump(self) -> None:
         assert self.stream is not None
         try:
             if self.is_terminal:
                 self._raw_mode(self.stream.fileno())
-            read1 = getattr(self.stream, "read1", None)  # whatever is there, without waiting for more
+            read = self._reader()
             while True:
-                data = read1(4096) if read1 is not None else self.stream.read(1)
+                data = read()
                 if not data:
                     return
                 if self.is_terminal:
