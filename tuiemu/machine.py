@@ -108,8 +108,8 @@ class Machine:
         self.cache = TBCache(self.code, self.events, [v.jump_cache for v in self.vcpus])
         self.code.invalidate_hook = self.cache.invalidate_code
         self.space.on_write.append(lambda pa, n: self.code.notify_write(pa, n, CAUSE_DMA))
-        codes = codecache.shared(codecache.default_directory() if code_cache else None)
-        self.translator = Translator(self.space, self.code, codes, max_insns=1 if interp else MAX_INSNS)
+        self.codes = codecache.shared(codecache.default_directory() if code_cache else None)
+        self.translator = Translator(self.space, self.code, self.codes, max_insns=1 if interp else MAX_INSNS)
         self.engine = Engine(self.translator, self.cache, chain=not interp, request_flush=self._request_flush)
         self.maintenance = Maintenance(self.vcpus, self.safe, self.events,
                                        lambda ppns, who: self.cache.revalidate(self.space.read_bytes, ppns, who))
@@ -223,7 +223,7 @@ class Machine:
         finally:
             for disk in self.disks:  # what the guest wrote is in the image files when the run ends
                 disk.sync()
-            self.translator.codes.flush()
+            self.codes.flush()
         self.console.flush()
         asleep = self.scheduler.asleep_forever
         if asleep is not None and self.exit_code is None:
@@ -379,8 +379,7 @@ class Machine:
                                lk.holder, tuple(sorted(lk.waiters))) for lk in self.locks())
         return Snapshot(time.perf_counter_ns(), self.clock.ticks(), vcpus, locks, self.cache.snapshot(),
                         dict(self.cache.dropped_by_cause), self.translator.code_cache_stats(),
-                        {"count": self.safe.count,
-                                                            "stopped_ns": self.safe.total_stop_ns},
+                        {"count": self.safe.count, "stopped_ns": self.safe.total_stop_ns},
                         self.events.seq, self.finished, self.exit_code)
 
     def registers(self, index: int) -> RegisterView:

@@ -134,11 +134,9 @@ class VCPU:
         entry may lie on those pages, the jump cache. A block may end on the page after its
         first, hence the page before. Returns the TLB entries dropped."""
         dropped, first, end = self.tlb.flush_page(va)
-        pages = self.jump_pages
-        if pages and (any(p in pages for p in range(first - 1, end)) if end - first < len(pages)
-                      else any(first - 1 <= p < end for p in pages)):
+        if not self.jump_pages.isdisjoint(range(first - 1, end)):
             self.jump_cache.clear()
-            pages.clear()
+            self.jump_pages.clear()
         return dropped
 
     def set_run_state(self, st: RunState) -> None:

@@ -25,6 +25,7 @@ from .exclusive import ExclusiveMonitor
 from .pagetable import EXEC, FS_ALIGNMENT, FS_EXTERNAL, READ, WRITE, Mapping, fault, walk
 
 PRIV, USER = 1, 0
+LARGE_SPANS = (16, 256, 4096)  # pages of a large page, a section and a supersection
 GranuleEntry = Tuple[int, int, int]
 
 
@@ -150,7 +151,7 @@ class SoftTLB:
         vpn = (va & 0xFFFFFFFF) >> PAGE_SHIFT
         first, end = vpn, vpn + 1
         if self.large:
-            for pages in (16, 256, 4096):
+            for pages in LARGE_SPANS:
                 span = (vpn & -pages, pages)
                 if span in self.large:
                     self.large.discard(span)

@@ -43,6 +43,8 @@ def default_directory() -> Optional[Path]:
 
 
 class CodeCache:
+    """Code by source hash: batches not yet written, then the file (``directory`` None: no file)."""
+
     def __init__(self, directory: Optional[Path]) -> None:
         self.path = directory / FILE if directory is not None else None
         self.lock = threading.Lock()
@@ -58,10 +60,10 @@ class CodeCache:
         if code is not None:
             return code, True
         code = compile(source, name, "exec")
-        if self.path is not None:
+        if self.path is not None:  # else nothing is written: spare the serialising
             blob = zlib.compress(marshal.dumps(code), 1)
             with self.lock:
-                if self.path is not None:
+                if self.path is not None:  # the file may have failed meanwhile (_give_up)
                     self.pending[key] = (code, blob)
                     if len(self.pending) >= BATCH:
                         self._write()

@@ -18,7 +18,7 @@ traceback and sets R[15] to the faulting instruction, found from the frame's lin
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..core import state
 from .isa import AL, CC, CS, EQ, GE, GT, HI, LE, LS, LT, MI, NE, PL, VC, VS
@@ -54,6 +54,31 @@ REGION_LIMIT = 1024
 
 def _bx(x: Any, target: int) -> None:
     x.bx(target)  # placeholder line expanded to the register write-back at finalisation
+
+
+Saves = Tuple[Tuple[int, str], ...]
+
+
+def saves_of(written: Iterable[int]) -> Saves:
+    """(index in R, local) of written registers, in order: what a block's exits store back, and
+    what the engine stores back from the block's frame when a guest exception leaves it."""
+    return tuple((i, LOCAL_NAMES[i]) for i in sorted(written))
+
+
+def write_back(saves: Saves) -> str:
+    """The line storing ``saves`` back into R."""
+    return "; ".join(f"R[{i}] = {name}" for i, name in saves)
+
+
+def prologue(regs: Iterable[int], uses_memory: bool, priv: bool) -> List[str]:
+    """A block (or region) function's first lines: its registers into locals, the TLB's fast maps."""
+    regs = sorted(regs)
+    out = []
+    if regs:
+        out.append("    " + ", ".join(LOCAL_NAMES[i] for i in regs) + " = " + ", ".join(f"R[{i}]" for i in regs))
+    if uses_memory:
+        out.append(f"    TR, TW, LD, ST = F[{1 if priv else 0}]")
+    return out
 
 
 class Block:
@@ -292,10 +317,14 @@ class Block:
         self.ended = True
 
     # ---- finalisation --------------------------------------------------------------
-    def saves(self) -> Tuple[Tuple[int, str], ...]:
-        """(index in R, local) of every register the block writes: what its exits store back,
-        and what the engine stores back from the block's frame when a guest exception leaves it."""
-        return tuple((i, LOCAL_NAMES[i]) for i in sorted(self.written))
+    def saves(self) -> Saves:
+        """The registers the block writes (see ``saves_of``)."""
+        return saves_of(self.written)
+
+    def counter(self) -> Optional[Tuple[str, int]]:
+        """(local, instructions per unit) of what a self-looping block counts itself: its
+        completed iterations, added to ``X.extra_insns`` on the way out (see TB.counter)."""
+        return ("_n", len(self.insn_pcs)) if self.loops else None
 
     def source(self) -> Tuple[str, List[int]]:
         """Python source of the block function and, per source line, the index of its instruction
@@ -306,19 +335,13 @@ class Block:
         a loop around the body, and the write-back after the loop returns ``_r``. No handler
         stores them for a guest exception either: the engine reads the locals from the block's
         frame in the traceback (Engine._fault)."""
-        regs = sorted(self.used | self.written)
-        out = ["def tb(R, F, X):"]
-        owners = [-1]
-        if regs:
-            out.append("    " + ", ".join(LOCAL_NAMES[i] for i in regs) + " = " + ", ".join(f"R[{i}]" for i in regs))
-            owners.append(-1)
-        if self.uses_memory:
-            out.append(f"    TR, TW, LD, ST = F[{1 if self.priv else 0}]")
-            owners.append(-1)
-        wb = "; ".join(f"R[{i}] = {name}" for i, name in self.saves())
-        if self.loops:  # instructions of the completed iterations, for the dispatcher's count
-            wb = (wb + "; " if wb else "") + f"X.extra_insns += _n * {len(self.insn_pcs)}"
-            out.append("    _n = 0")
+        out = ["def tb(R, F, X):"] + prologue(self.used | self.written, self.uses_memory, self.priv)
+        owners = [-1] * len(out)
+        wb = write_back(self.saves())
+        counter = self.counter()
+        if counter is not None:  # instructions of the completed iterations, for the dispatcher's count
+            wb = (wb + "; " if wb else "") + f"X.extra_insns += {counter[0]} * {counter[1]}"
+            out.append(f"    {counter[0]} = 0")
             owners.append(-1)
         tail = bool(wb) and sum(1 for _, text in self.lines if text.startswith(_EXIT)) > 1
         shift = -1  # the body's lines were emitted at indent 2

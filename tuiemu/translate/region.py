@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ..mmu.address_space import PAGE_SHIFT
-from .codegen import _COUNT, _EXIT, _WB, _WBC, LOCAL_NAMES, Block
+from .codegen import _COUNT, _EXIT, _WB, _WBC, Block, Saves, prologue, saves_of, write_back
 
 REGION_AFTER = 256  # entries of a block before the engine tries to make it a region's head
 MAX_BLOCKS = 16
@@ -55,8 +55,10 @@ def members(lookup: Any, head: Any) -> Optional[List[int]]:
     return order if loops and len(order) > 1 else None
 
 
-def source(blocks: Iterable[Block]
-           ) -> Optional[Tuple[str, List[int], List[int], Dict[str, Any], Tuple[Tuple[int, str], ...]]]:
+COUNTER = ("_c", 1)  # what a region counts itself: the instructions of its completed blocks (TB.counter)
+
+
+def source(blocks: Iterable[Block]) -> Optional[Tuple[str, List[int], List[int], Dict[str, Any], Saves]]:
     """The region function's source, per line the (region-wide) index of its instruction, per
     instruction its index inside its own block, the constants and the registers it writes (as
     ``Block.saves``); None if two blocks bind one name to different objects."""
@@ -66,20 +68,12 @@ def source(blocks: Iterable[Block]
         for name, value in b.consts.items():
             if consts.setdefault(name, value) is not value:
                 return None
-    used = sorted(set().union(*(b.used | b.written for b in blocks)))
-    written = sorted(set().union(*(b.written for b in blocks)))
-    saves = tuple((i, LOCAL_NAMES[i]) for i in written)
-    wb = "; ".join(f"R[{i}] = {name}" for i, name in saves)
-    out = ["def tb(R, F, X):"]
-    owners = [-1]
-    if used:
-        out.append("    " + ", ".join(LOCAL_NAMES[i] for i in used) + " = " + ", ".join(f"R[{i}]" for i in used))
-        owners.append(-1)
-    if any(b.uses_memory for b in blocks):
-        out.append(f"    TR, TW, LD, ST = F[{1 if blocks[0].priv else 0}]")
-        owners.append(-1)
+    saves = saves_of(set().union(*(b.written for b in blocks)))
+    wb = write_back(saves)
+    out = ["def tb(R, F, X):"] + prologue(set().union(*(b.used | b.written for b in blocks)),
+                                         any(b.uses_memory for b in blocks), blocks[0].priv)
     out += ["    _c = 0", f"    _pc = {blocks[0].start_pc:#x}", "    while True:"]
-    owners += [-1] * 3
+    owners = [-1] * len(out)
     local: List[int] = []
     base = 0
     for k, b in enumerate(blocks):

@@ -82,7 +82,7 @@ class Translator:
         ns["T"] = tb
         tb.count = 0  # the region counts what it runs itself (X.extra_insns)
         tb.local = local
-        tb.saves, tb.counter = saves, ("_c", 1)
+        tb.saves, tb.counter = saves, region.COUNTER
         tb.vspan = (min(pcs), max(b.next_pc for b, _ in blocks))
         tb.ranges, tb.code_bytes, tb.page_seqs = ranges, code, seqs
         tb.insn_it = [it for b, _ in blocks for it in b.insn_it]
@@ -153,9 +153,7 @@ class Translator:
         fn, links, _ = self._function(source, f"<tb {pc:#010x}>", b.consts, len(b.exits))
         tb = TB(fn, pc, ppc, flags, list(b.insn_pcs), owners, list(b.exits), links, self._pages(b, ppc),
                 source, (b.next_pc - pc) & 0xFFFFFFFF)
-        tb.saves = b.saves()
-        if b.loops:
-            tb.counter = ("_n", tb.ninsns)
+        tb.saves, tb.counter = b.saves(), b.counter()
         return tb
 
     def code_cache_stats(self) -> Dict[str, Any]:
@@ -171,11 +169,11 @@ class Translator:
         ns.update(consts)
         ns["L"] = links
         code, found = self.codes.compile(source, name)
-        if found:
-            self.code_found += 1
-        else:
-            self.code_compiled += 1
         exec(code, ns)
         fn = ns["tb"]
-        fn.__code__ = fn.__code__.replace(co_filename=name)  # a cached code object has another block's name
+        if found:
+            self.code_found += 1
+            fn.__code__ = fn.__code__.replace(co_filename=name)  # it came with the first compiler's name
+        else:
+            self.code_compiled += 1
         return fn, links, ns

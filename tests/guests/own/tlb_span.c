@@ -72,29 +72,17 @@ static void put_code(uint32_t pa, uint32_t value)
 
 static uint32_t call(uint32_t va) { return ((uint32_t (*)(void))va)(); }
 
-static void wait_step(uint32_t s)
+/* the two CPUs' handshakes: CPU0 moves 'step', CPU1 answers in 'done1' */
+static void wait_for(volatile uint32_t *flag, uint32_t s)
 {
-    while (step != s)
+    while (*flag != s)
         __asm__ volatile("wfe");
 }
 
-static void next_step(uint32_t s)
+static void publish(volatile uint32_t *flag, uint32_t s)
 {
     dsb();
-    step = s;
-    __asm__ volatile("dsb ish\n sev" ::: "memory");
-}
-
-static void wait_done(uint32_t s)
-{
-    while (done1 != s)
-        __asm__ volatile("wfe");
-}
-
-static void ack(uint32_t s)
-{
-    dsb();
-    done1 = s;
+    *flag = s;
     __asm__ volatile("dsb ish\n sev" ::: "memory");
 }
 
@@ -111,16 +99,16 @@ static uint32_t data_sum(uint32_t base, const uint32_t *offs, int n)
 static void secondary(void)
 {
     mmu_on();
-    wait_step(1);
+    wait_for(&step, 1);
     seen1[0] = data_sum(WIN_DATA, data_pages, 4);
     seen1[1] = call(WIN_CODE + 0x5000);
     seen1[2] = call(VA_PAGE);
-    ack(1);
-    wait_step(2);
+    publish(&done1, 1);
+    wait_for(&step, 2);
     seen1[3] = data_sum(WIN_DATA, data_pages, 4);
     seen1[4] = call(WIN_CODE + 0x5000);
     seen1[5] = call(VA_PAGE);
-    ack(2);
+    publish(&done1, 2);
     while (1)
         __asm__ volatile("wfe");
 }
@@ -177,8 +165,8 @@ void core_main(uint32_t core)
     /* code in a section and in a small page, CPU1 running it too */
     show("code section before", call(WIN_CODE + 0x5000));
     show("code page before", call(VA_PAGE));
-    next_step(1);
-    wait_done(1);
+    publish(&step, 1);
+    wait_for(&done1, 1);
     l1[WIN_DATA >> 20] = PA_DATA(1) | SECT_NORMAL;
     tlbimvaais(WIN_DATA + 0x1000);
     l1[WIN_CODE >> 20] = PA_CODE(1) | SECT_NORMAL;
@@ -188,8 +176,8 @@ void core_main(uint32_t core)
     show("section after TLBIMVAAIS page 1", data_sum(WIN_DATA, data_pages, 4));
     show("code section after TLBIMVAIS page 0", call(WIN_CODE + 0x5000));
     show("code page after TLBIMVAIS", call(VA_PAGE));
-    next_step(2);
-    wait_done(2);
+    publish(&step, 2);
+    wait_for(&done1, 2);
     show("cpu1 section before", seen1[0]);
     show("cpu1 code section before", seen1[1]);
     show("cpu1 code page before", seen1[2]);
