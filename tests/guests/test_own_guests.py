@@ -24,3 +24,13 @@ def test_tlb_invalidation_by_address_drops_the_whole_section_or_large_page(threa
     r = run_cli(HERE / "tlb_span.elf", "-smp", "2", "--threads", threads)
     assert r.out == (HERE / "tlb_span.expected").read_bytes(), r.err
     assert r.code == 0, r.err
+
+
+@pytest.mark.parametrize("mode", ["translated", "interp"])
+def test_system_registers_accessed_inline_match_qemu(mode: str) -> None:
+    """Thread ID registers written and read back in one block, ID registers, a set/way clean loop,
+    and which CP15 accesses User mode may make (the rest UNDEFINED), as QEMU answers them; the
+    one-instruction mode checks the same answers without blocks."""
+    r = run_cli(HERE / "sysregs.elf", *(["--interp"] if mode == "interp" else []))
+    assert r.out == (HERE / "sysregs.expected").read_bytes(), r.err
+    assert r.code == 0, r.err

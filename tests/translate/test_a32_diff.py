@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .a32gen import CLASSES, Start, any_insn, check_sequence, run_tuiemu, run_unicorn, starts
+from .a32mem import MOVW, movt
 from .specs import encode
 
 pytest.importorskip("unicorn")
@@ -34,6 +35,24 @@ def test_class(name: str, data: st.DataObject, start: Start) -> None:
 def test_mixed(words: list, start: Start) -> None:
     """Mixed sequences: flags and registers flow between instructions inside one block."""
     check_sequence(words, start)
+
+
+constants = st.lists(st.tuples(st.integers(0, 14), st.integers(0, 0xFFFFFFFF), st.booleans(),
+                               st.sampled_from([14, 14, 0, 1])), min_size=1, max_size=5)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, **SETTINGS)
+@given(consts=constants, words=st.lists(any_insn, min_size=1, max_size=6), start=starts)
+def test_known_constants(consts: list, words: list, start: Start) -> None:
+    """Registers set by MOVW (and MOVT) earlier in the block are folded into the instructions that
+    read them at translation time; a write to such a register, conditional or not, ends that."""
+    prefix = []
+    for rd, value, high, cond in consts:  # AL, EQ or NE: a conditional write ends what is known
+        prefix.append(encode(MOVW, cond=cond, imm4=value >> 12 & 15, rd=rd, imm12=value & 0xFFF))
+        if high:
+            prefix.append(movt(rd, value))
+    check_sequence(prefix + words, start)
 
 
 # Corner cases worth pinning down whatever hypothesis draws.

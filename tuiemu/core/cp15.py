@@ -132,6 +132,47 @@ def _allowed(reg_user: str, priv: bool, write: bool) -> bool:
     return priv or (reg_user == "rw" or (reg_user == "r" and not write))
 
 
+# Maintenance that has nothing to do in an emulator without caches or branch predictors: data
+# cache operations (guest memory is always coherent) and branch predictor invalidation.
+_NO_EFFECT = {"DCIMVAC", "DCISW", "DCCMVAC", "DCCSW", "DCCMVAU", "DCCIMVAC", "DCCISW",
+              "BPIALLIS", "BPIALL", "BPIMVA", "CP15DSB", "CP15DMB"}
+
+
+def plain_read(key: tuple, priv: bool) -> Optional[Tuple[str, Any]]:
+    """How translated code may read a register itself, with no helper and no end of block:
+    ("const", value) or ("attr", CPUState attribute); None when ``read`` must run (side
+    effects, a value computed from other state, or UNDEFINED at this privilege)."""
+    if len(key) == 5 and key[:3] == (15, 0, 0) and (key[3], key[4]) != (0, 0):
+        k = (0, key[3], key[4])
+        if k in ID_REGS:
+            return ("const", ID_REGS[k]) if priv else None
+    if key == (15, 1, 0, 0, 0) or key[0] == 14:
+        return None
+    reg = _TABLE.get(key)
+    if reg is None or not _allowed(reg.user, priv, False) or reg.op is not None:
+        return None
+    if reg.attr is not None:
+        return ("attr", reg.attr)
+    return ("const", reg.const) if reg.const is not None else None
+
+
+def plain_write(key: tuple, priv: bool) -> Optional[Tuple[Any, ...]]:
+    """How translated code may perform a write itself: ("nop",) for maintenance with no effect
+    here, ("attr", attribute, write mask) for a register that is only stored; None when
+    ``write`` must run (side effects, or UNDEFINED at this privilege)."""
+    maint = _MAINT.get(key)
+    if maint is not None:
+        op = maint[1]
+        return ("nop",) if op in _NO_EFFECT and (priv or op in _USER_BARRIERS) else None
+    if key[0] == 14:
+        return None
+    reg = _TABLE.get(key)
+    if (reg is None or not reg.writable or not _allowed(reg.user, priv, True) or reg.op is not None
+            or reg.attr is None or reg.attr == "sctlr"):
+        return None
+    return ("attr", reg.attr, reg.wmask)
+
+
 def read(s: CPUState, key: tuple, hooks: SysregHooks, vcpu: Any) -> Optional[int]:
     """The value of a register, or None when the access is UNDEFINED."""
     priv = (s.cpsr_ctl & 0x1F) != MODE_USR

@@ -52,6 +52,31 @@ LOOP_LIMIT = 128
 REGION_LIMIT = 1024
 
 
+def _literal(expr: str) -> Optional[int]:
+    """The value of an expression of integer literals and operators, else None."""
+    if expr.isdigit():
+        return int(expr)
+    if not _LITERAL_EXPR.match(expr):
+        return None
+    try:
+        value = eval(expr, {"__builtins__": {}})  # digits and operators only
+    except (NameError, SyntaxError, ArithmeticError):
+        return None
+    return value if type(value) is int and 0 <= value <= 0xFFFFFFFF else None
+
+
+def _page_of(addr: str) -> str:
+    """The page-number expression of an address (a name or a decimal literal)."""
+    return str(int(addr) >> 12) if addr.isdigit() else f"{addr} >> 12"
+
+
+def _misaligned(addr: str, size: int) -> str:
+    """The ``or <misaligned>`` clause of a fast-path test; none for an aligned literal."""
+    if addr.isdigit() and not int(addr) & (size - 1):
+        return ""
+    return f" or {addr} & {size - 1}"
+
+
 def _bx(x: Any, target: int) -> None:
     x.bx(target)  # placeholder line expanded to the register write-back at finalisation
 
@@ -112,12 +137,17 @@ class Block:
         self.ended = False
         self.cur_pc = pc
         self.cur_size = 4
+        self.reads_pc = False  # does the current instruction read PC (a literal pool access)
         self._tmp = 0
+        # Registers holding a value known at translation time (set by a literal, unconditionally,
+        # earlier in the block): reads of them fold to the literal (MOVW/MOVT pairs, addresses).
+        self.known: Dict[int, int] = {}
 
     # ---- instruction bracketing ------------------------------------------
     def begin_insn(self, pc: int, size: int) -> None:
         self.cur_pc, self.cur_size = pc, size
         self.insn_pcs.append(pc)
+        self.reads_pc = False
 
     @property
     def next_pc(self) -> int:
@@ -126,6 +156,7 @@ class Block:
     @property
     def pc_read(self) -> int:
         """Value of PC as an operand: this instruction + 8 (ARM) or + 4 (Thumb)."""
+        self.reads_pc = True
         return (self.cur_pc + (4 if self.thumb else 8)) & 0xFFFFFFFF
 
     def emit(self, line: str) -> None:
@@ -149,26 +180,37 @@ class Block:
         (an expression of literals only is folded at translation time)."""
         if expr.isidentifier() or expr.isdigit():
             return expr
-        if _LITERAL_EXPR.match(expr):
-            try:
-                return str(eval(expr, {"__builtins__": {}}))  # digits and operators only
-            except (NameError, SyntaxError, ArithmeticError):
-                pass
+        value = _literal(expr)
+        if value is not None:
+            return str(value)
         t = self.tmp("a")
         self.emit(f"{t} = {expr}")
         return t
 
     # ---- registers and flags ------------------------------------------------
     def reg(self, n: int) -> str:
+        """Register ``n`` as an operand: its local, or a decimal literal when its value is known
+        (PC always is)."""
         if n == 15:
             return str(self.pc_read)
+        value = self.known.get(n)
+        if value is not None:
+            return str(value)
         self.used.add(n)
         return LOCAL_NAMES[n]
 
     def set_reg(self, n: int, expr: str) -> None:
+        """``n = expr``; an expression of literals is folded, and its value stays known while
+        straight-line code (outside any ``if``) does not write ``n`` again."""
         assert n != 15, "PC writes go through write_pc"
         self.used.add(n)
         self.written.add(n)
+        value = _literal(expr)
+        if value is not None and self.indent == 2:
+            self.known[n] = value
+            expr = str(value)
+        else:
+            self.known.pop(n, None)
         self.emit(f"{LOCAL_NAMES[n]} = {expr}")
 
     def reg_dest(self, n: int) -> str:
@@ -176,6 +218,7 @@ class Block:
         assert n != 15
         self.used.add(n)
         self.written.add(n)
+        self.known.pop(n, None)
         return LOCAL_NAMES[n]
 
     def flag(self, name: str) -> str:
@@ -217,19 +260,21 @@ class Block:
         self._mem()
         addr = self.as_local(addr)
         dest = dest or self.tmp("v")
-        if addr.isdigit():  # a literal pool entry on this block's own (write-protected) page
+        # A literal pool entry (a PC-relative address) on this block's own, write-protected page.
+        # Other constant addresses are left alone: a variable written often on a code page would
+        # invalidate the block at every store.
+        if addr.isdigit() and self.reads_pc:
             value = self.code_reader(int(addr), size)
             if value is not None:
                 self.emit(f"{dest} = {value:#x}")
                 return dest
         d = self.tmp("d")
+        self.emit(f"{d} = TR.get({_page_of(addr)})")
         if size == 1:
-            self.emit(f"{d} = TR.get({addr} >> 12)")
             self.emit(f"{dest} = LD({addr}, 1) if {d} is None else M8[{addr} + {d}]")
         else:
             view, sh = ("M32", 2) if size == 4 else ("M16", 1)
-            self.emit(f"{d} = TR.get({addr} >> 12)")
-            self.emit(f"{dest} = LD({addr}, {size}) if {d} is None or {addr} & {size - 1} "
+            self.emit(f"{dest} = LD({addr}, {size}) if {d} is None{_misaligned(addr, size)} "
                       f"else {view}[({addr} + {d}) >> {sh}]")
         return dest
 
@@ -237,13 +282,13 @@ class Block:
         self._mem()
         addr = self.as_local(addr)
         d = self.tmp("d")
-        self.emit(f"{d} = TW.get({addr} >> 12)")
+        self.emit(f"{d} = TW.get({_page_of(addr)})")
         if size == 1:
             self.emit(f"if {d} is None: ST({addr}, 1, {value})")
             self.emit(f"else: M8[{addr} + {d}] = {value}")
         else:
             view, sh = ("M32", 2) if size == 4 else ("M16", 1)
-            self.emit(f"if {d} is None or {addr} & {size - 1}: ST({addr}, {size}, {value})")
+            self.emit(f"if {d} is None{_misaligned(addr, size)}: ST({addr}, {size}, {value})")
             self.emit(f"else: {view}[({addr} + {d}) >> {sh}] = {value}")
 
     # ---- leaving the block ------------------------------------------------------

@@ -181,5 +181,5 @@ def movt(b: Block, a: Args) -> bool:
 def clz(b: Block, a: Args) -> bool:
     if PC in (a.rd, a.rm):
         return False
-    b.set_reg(a.rd, f"32 - {b.reg(a.rm)}.bit_length()")
+    b.set_reg(a.rd, f"32 - ({b.reg(a.rm)}).bit_length()")
     return True

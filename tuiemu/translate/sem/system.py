@@ -1,13 +1,15 @@
 """System instructions: exceptions (UDF, SVC, HVC, BKPT), hints and barriers, PSR access,
 CPS, coprocessor moves, SRS/RFE.
 
-Anything that changes mode, masks or system registers ends the block through a
-helper that runs on the vCPU with all registers stored back.
+Anything that changes mode, masks or system registers with a side effect ends the block
+through a helper that runs on the vCPU with all registers stored back; a system register
+that is only stored, and maintenance with nothing to do here, is accessed inline.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ...core import cp15
 from ...core.state import PSR_GE_MASK, VALID_MODES, bank_of
 from ..codegen import Block
 from ..decodetree import Args
@@ -293,13 +295,33 @@ def cps(b: Block, a: Args) -> bool:
 
 @handler("mcr")
 def mcr(b: Block, a: Args) -> bool:
+    """A register that is only stored, or maintenance with nothing to do here, is accessed inline
+    (the kernel reads TPIDRURO for ``current`` and cleans caches by set/way in long loops); the
+    rest ends the block through a helper. The block's privilege is fixed by its TB flags."""
     if a.coproc not in (14, 15):
         return False
     key = (a.coproc, a.opc1, a.crn, a.crm, a.opc2)
     if a.l:
-        b.exit_helper("MRC", rt_mrc, f"X, {key!r}, {a.rt}, {a.insn:#x}")
-    else:
+        how = cp15.plain_read(key, b.priv) if a.rt != PC else None
+        if how is None:
+            b.exit_helper("MRC", rt_mrc, f"X, {key!r}, {a.rt}, {a.insn:#x}")
+        elif how[0] == "const":
+            b.set_reg(a.rt, str(how[1] & 0xFFFFFFFF))
+        else:
+            b.set_reg(a.rt, f"X.state.{how[1]}")
+        return True
+    how = cp15.plain_write(key, b.priv)
+    if key == (15, 0, 7, 5, 4):  # CP15ISB (allowed in User mode too): as ISB, the next instruction in a new block
+        b.exit_static(b.next_pc)
+    elif how is None:
         b.exit_helper("MCR", rt_mcr, f"X, {key!r}, {b.reg(a.rt)}, {a.insn:#x}")
+    elif how[0] == "attr":
+        _, attr, wmask = how
+        value = b.reg(a.rt)
+        if wmask == 0xFFFFFFFF:
+            b.emit(f"X.state.{attr} = {value}")
+        else:
+            b.emit(f"X.state.{attr} = (X.state.{attr} & {~wmask & 0xFFFFFFFF:#x}) | ({value} & {wmask:#x})")
     return True
 
 
