@@ -11,6 +11,7 @@ from typing import List, Tuple
 
 import pytest
 
+from tuiemu.core.state import TBF_THUMB
 from tuiemu.devices.console import Console
 from tuiemu.machine import Machine
 from tuiemu.translate.tbcache import TB
@@ -76,6 +77,69 @@ def test_a_loop_through_several_blocks_becomes_a_region_and_computes_the_same(tm
     region = loop_region(m, at)
     assert region.execs > 0 and {at["loop"], at["odd"] + 4, at["join"]} <= set(region.insn_pcs)
     ref, _ = machine(tmp_path, n, interp=True)
+    assert ref.run() == 0
+    assert ref.vcpus[0].R[:15] == v.R[:15] and ref.vcpus[0].counters.insns == v.counters.insns
+
+
+# The same shape in Thumb-2, with an IT block inside the loop (source in the comments; entered
+# with BLX from ARM code, r6 keeps the return address):
+THUMB_LOOP = [
+    0x4676,          # loop_entry: mov r6, lr
+    0xF011, 0x0F01,  # loop: tst.w r1, #1
+    0xD004,          #   beq even
+    0x3003,          #   adds r0, #3
+    0x2964,          #   cmp r1, #100
+    0xBF38,          #   it lo
+    0x3207,          #   addlo r2, #7
+    0xE001,          #   b join
+    0xF000, 0xF803,  # even: bl leaf
+    0x3901,          # join: subs r1, #1
+    0xD1F3,          #   bne loop
+    0x4730,          #   bx r6
+    0xEB00, 0x00D0,  # leaf: add.w r0, r0, r0, lsr #3
+    0xF080, 0x0055,  #   eor.w r0, r0, #0x55
+    0x4770,          #   bx lr
+    0xBF00,          #   (nop: pads to a word)
+]
+
+
+def thumb_machine(tmp_path: Path, n: int, threads: str = "single", interp: bool = False) -> Tuple[Machine, int]:
+    """The Thumb loop run from ARM code for r1 = n; r4, r5 = r0, r2 at the exit. Returns the
+    machine and the loop's address."""
+    tail = [0xE12FFF33, 0xE1A04000, 0xE1A05002] + exit_with(0, BASE + 0x8000)  # blx r3; r4, r5 = r0, r2
+    code = mov32(1, n) + [0xE3A00000, 0xE3A02000]  # r1 = n, r0 = 0, r2 = 0
+    entry = BASE + 4 * (len(code) + 2 + len(tail))  # the Thumb code follows the ARM part
+    code += mov32(3, entry | 1) + tail
+    assert BASE + 4 * len(code) == entry
+    code += [THUMB_LOOP[i] | THUMB_LOOP[i + 1] << 16 for i in range(0, len(THUMB_LOOP), 2)]
+    m = Machine(threads=threads, interp=interp, console=Console(out=None))
+    m.load_elf(str(write_program(tmp_path / "thumb_loop.elf", code)))
+    return m, entry + 2
+
+
+def thumb_expected(n: int) -> Tuple[int, int]:
+    r0 = r2 = 0
+    for r1 in range(n, 0, -1):
+        if r1 & 1:
+            r0 = (r0 + 3) & 0xFFFFFFFF
+            r2 += 7 if r1 < 100 else 0
+        else:
+            r0 = ((r0 + (r0 >> 3)) & 0xFFFFFFFF) ^ 0x55
+    return r0, r2
+
+
+@pytest.mark.parametrize("threads", ["single", "multi"])
+def test_a_thumb_loop_with_an_it_block_becomes_a_region_and_computes_the_same(tmp_path: Path,
+                                                                             threads: str) -> None:
+    n = 5000
+    m, loop = thumb_machine(tmp_path, n, threads)
+    assert m.run() == 0
+    v = m.vcpus[0]
+    assert (v.R[4], v.R[5]) == thumb_expected(n)
+    regions = [tb for tb in m.cache.map.values() if tb.local is not None]
+    assert any(loop in tb.insn_pcs and loop + 0x14 in tb.insn_pcs for tb in regions)  # loop and join
+    assert all(tb.flags & TBF_THUMB for tb in regions)
+    ref, _ = thumb_machine(tmp_path, n, interp=True)
     assert ref.run() == 0
     assert ref.vcpus[0].R[:15] == v.R[:15] and ref.vcpus[0].counters.insns == v.counters.insns
 

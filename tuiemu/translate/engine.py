@@ -12,7 +12,7 @@ import time
 from typing import Any, Dict, Optional
 
 from ..core.exceptions import GuestAbort, GuestException, WatchpointHit
-from ..core.state import TBF_PRIV, TBF_THUMB
+from ..core.state import TBF_PRIV
 from ..mmu.address_space import PAGE_SHIFT
 from . import region
 from .region import REGION_AFTER
@@ -111,7 +111,7 @@ class Engine:
 
     def _make_region(self, x: Any, head: TB) -> TB:
         """``head`` got hot: the region it heads if it heads a loop (region.py), else itself."""
-        pcs = region.members(self.cache.lookup, head) if not head.flags & TBF_THUMB else None
+        pcs = region.members(self.cache.lookup, head)
         if pcs is None:
             return head
         t0 = time.perf_counter_ns()

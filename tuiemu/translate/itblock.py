@@ -57,9 +57,10 @@ class ThumbBlock(Block):
         if not self._sync_it():
             super().exit_static(target)
             return
-        loop, self.allow_loop = self.allow_loop, False  # the start was translated for another IT state
+        # The start, and a region's blocks, were translated for another IT state: leave the block.
+        loop, inside, self.allow_loop, self.internal = self.allow_loop, self.internal, False, frozenset()
         super().exit_static(target)
-        self.allow_loop = loop
+        self.allow_loop, self.internal = loop, inside
 
     def exit_dynamic(self, expr: str) -> None:
         self._sync_it()
