@@ -1,7 +1,8 @@
 """Regions (translate/region.py): a hot loop through several blocks runs as one function and gives
 the same results as blocks, as the one-instruction reference mode and as the loop's own arithmetic;
-it is left and entered in the middle through a call, stops at a breakpoint set inside it, leaves when
-code it covers is rewritten while it runs, and takes timer interrupts."""
+a leaf function it calls is part of it (its return goes on inside the region), it stops at a
+breakpoint set inside it, leaves when code it covers is rewritten while it runs, and takes timer
+interrupts."""
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,8 @@ SUBS = 0xE2511001  # subs r1, r1, #1
 
 def loop_program(n: int) -> Tuple[List[int], dict]:
     """r1 = n down to 1: odd r1 adds 3 to r0 and counts in r2; even r1 calls a leaf that folds r0
-    (r0 += r0 >> 3; r0 ^= 0x55) and returns with BX LR, leaving the region and coming back into
-    the middle of it. Then r4, r5 = r0, r2 and exit 0. Returns the code and the addresses of its parts."""
+    (r0 += r0 >> 3; r0 ^= 0x55) and returns with BX LR into the middle of the loop. Then r4, r5 =
+    r0, r2 and exit 0. Returns the code and the addresses of its parts."""
     code = mov32(1, n) + [0xE3A00000, 0xE3A02000]  # r1 = n, r0 = 0, r2 = 0
     at = {"loop": BASE + 4 * len(code)}
     code += [0xE3110001, 0]  # tst r1, #1; beq even (patched below)
@@ -75,7 +76,8 @@ def test_a_loop_through_several_blocks_becomes_a_region_and_computes_the_same(tm
     assert (v.R[4], v.R[5]) == expected(n)
     assert m.cache.stats.regions >= 1
     region = loop_region(m, at)
-    assert region.execs > 0 and {at["loop"], at["odd"] + 4, at["join"]} <= set(region.insn_pcs)
+    assert region.execs > 0 and {at["loop"], at["odd"] + 4, at["join"], at["leaf"]} <= set(region.insn_pcs)
+    assert v.counters.tbs < n // 4  # the leaf returns inside the region (else about n / 2 + 800)
     ref, _ = machine(tmp_path, n, interp=True)
     assert ref.run() == 0
     assert ref.vcpus[0].R[:15] == v.R[:15] and ref.vcpus[0].counters.insns == v.counters.insns
@@ -137,7 +139,8 @@ def test_a_thumb_loop_with_an_it_block_becomes_a_region_and_computes_the_same(tm
     v = m.vcpus[0]
     assert (v.R[4], v.R[5]) == thumb_expected(n)
     regions = [tb for tb in m.cache.map.values() if tb.local is not None]
-    assert any(loop in tb.insn_pcs and loop + 0x14 in tb.insn_pcs for tb in regions)  # loop and join
+    assert any({loop, loop + 0x14, loop + 0x1A} <= set(tb.insn_pcs) for tb in regions)  # loop, join, leaf
+    assert v.counters.tbs < n // 4
     assert all(tb.flags & TBF_THUMB for tb in regions)
     ref, _ = thumb_machine(tmp_path, n, interp=True)
     assert ref.run() == 0

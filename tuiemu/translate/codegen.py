@@ -336,8 +336,21 @@ class Block:
 
     def exit_dynamic(self, expr: str) -> None:
         """Leave for a computed PC in the same instruction set (no chaining)."""
+        if self.internal:
+            expr = self.as_local(expr)
+            self._return_inside(expr)
         self.emit(f"R[15] = {expr}")
         self._exit("None")
+
+    def _return_inside(self, target: str) -> None:
+        """In a region, a computed jump to one of its blocks (a leaf function returning into the
+        loop that called it) goes on there, unless the dispatcher is wanted."""
+        self.const("INSIDE", self.internal)
+        self.emit(f"if {target} in INSIDE and not (X.exit_request or _c >= {REGION_LIMIT} or not T.valid):")
+        self.lines.append((self.indent + 1, _COUNT))
+        self.line_insn.append(len(self.insn_pcs) - 1)
+        self.emit(f"    _pc = {target}")
+        self.emit("    continue")
 
     def exit_interwork(self, expr: str) -> None:
         """BXWritePC: leave for ``expr``; bit 0 selects Thumb. Same-state targets skip the helper."""
@@ -349,8 +362,7 @@ class Block:
         self.emit(f"BXPC(X, {t})")
         self.emit("return None")
         self.close_if()
-        self.emit(f"R[15] = {t} & {'0xFFFFFFFE' if self.thumb else '0xFFFFFFFC'}")
-        self._exit("None")
+        self.exit_dynamic(f"{t} & {'0xFFFFFFFE' if self.thumb else '0xFFFFFFFC'}")
 
     def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
         """Store everything back, then let a helper change the vCPU (PC included) and leave."""

@@ -63,12 +63,18 @@ class ThumbBlock(Block):
         self.allow_loop, self.internal = loop, inside
 
     def exit_dynamic(self, expr: str) -> None:
-        self._sync_it()
+        inside = self.internal
+        if self._sync_it():  # a region's blocks were translated for another IT state
+            self.internal = frozenset()
         super().exit_dynamic(expr)
+        self.internal = inside
 
     def exit_interwork(self, expr: str) -> None:
-        self._sync_it()
+        inside = self.internal
+        if self._sync_it():
+            self.internal = frozenset()
         super().exit_interwork(expr)
+        self.internal = inside
 
     def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
         if self.it_cur == self.it_entry == self.it_next:

@@ -5,8 +5,9 @@ through it) and a reload and store of every register it touches. When a block ha
 ``REGION_AFTER`` times and a path of already-translated blocks on its page leads back to it, the
 engine has the translator emit those blocks again into one function (``Translator.translate_region``):
 registers stay in locals across them, and a static jump between two of them is an assignment and a
-``continue`` of the function's own loop. The region leaves at any other exit, at an exit request,
-after about ``REGION_LIMIT`` instructions, or when it is invalidated (a code write to any of its
+``continue`` of the function's own loop, and so is a computed jump (a leaf function's return) to
+one of them. The region leaves at any other exit, at an exit request, after about
+``REGION_LIMIT`` instructions, or when it is invalidated (a code write to any of its
 blocks drops it like a block); it then stands in the cache in place of its first block, whose
 other entries (jumps into the middle of the loop) keep their own blocks.
 
@@ -26,10 +27,10 @@ MAX_BLOCKS = 16
 
 
 def members(lookup: Any, head: Any) -> Optional[List[int]]:
-    """The start PCs of the translated blocks reachable from ``head`` through static exits on its
-    page (head first, at most MAX_BLOCKS), if one of them leads back to ``head``; else None.
-    Blocks that loop on themselves stay out: their own loop is cheaper than the region's jumps.
-    ``lookup(key)`` is the TB cache's map lookup."""
+    """The start PCs of the translated blocks on ``head``'s page reachable from it (head first, at
+    most MAX_BLOCKS) through static exits and the returns of calls, if one of them leads back to
+    ``head``; else None. Blocks that loop on themselves stay out: their own loop is cheaper than
+    the region's jumps. ``lookup(key)`` is the TB cache's map lookup."""
     if head.pc in head.exits:  # a block that loops on itself does so inside its own function
         return None
     page = head.pc >> PAGE_SHIFT
@@ -43,7 +44,8 @@ def members(lookup: Any, head: Any) -> Optional[List[int]]:
         i += 1
         if tb is None:  # invalidated since it was seen (another vCPU wrote its code): translated anew
             continue
-        for target in tb.exits:
+        # its static exits, and where a call it ends with returns to (the next block, when translated)
+        for target in tb.exits + [(tb.pc + tb.size) & 0xFFFFFFFF]:
             if target == head.pc:
                 loops = True
             if target in seen or target >> PAGE_SHIFT != page or len(order) >= MAX_BLOCKS:

@@ -92,8 +92,9 @@ class Translator:
     def _emit(self, x: Any, pc: int, flags: int, limit: int, breakpoints: bool,
               inside: FrozenSet[int] = frozenset(), exits: Optional[List[int]] = None
               ) -> Tuple[Block, PageCopy, int]:
-        """Decode and emit the block at ``pc``; ``inside``: region targets, ``exits``: the
-        region's shared list of outward static exits (link slots)."""
+        """Decode and emit the block at ``pc``; ``inside``: region targets (which a computed
+        jump may enter too), ``exits``: the region's shared list of outward static exits (link
+        slots)."""
         priv = 1 if flags & TBF_PRIV else 0
         fe: FrontEnd = t32 if flags & TBF_THUMB else a32
         ppc = x.tlb.fetch_phys(pc, priv)

@@ -310,13 +310,13 @@ def mcr(b: Block, a: Args) -> bool:
         else:
             b.set_reg(a.rt, f"X.state.{how[1]}")
         return True
-    how = cp15.plain_write(key, b.priv)
+    store = cp15.plain_write(key, b.priv)
     if key == (15, 0, 7, 5, 4):  # CP15ISB (allowed in User mode too): as ISB, the next instruction in a new block
         b.exit_static(b.next_pc)
-    elif how is None:
+    elif store is None:
         b.exit_helper("MCR", rt_mcr, f"X, {key!r}, {b.reg(a.rt)}, {a.insn:#x}")
-    elif how[0] == "attr":
-        _, attr, wmask = how
+    elif store[0] == "attr":
+        _, attr, wmask = store
         value = b.reg(a.rt)
         if wmask == 0xFFFFFFFF:
             b.emit(f"X.state.{attr} = {value}")
