@@ -200,18 +200,21 @@ class Block:
         return LOCAL_NAMES[n]
 
     def set_reg(self, n: int, expr: str) -> None:
-        """``n = expr``; an expression of literals is folded, and its value stays known while
-        straight-line code (outside any ``if``) does not write ``n`` again."""
+        """``n = expr``; a decimal literal stays known while straight-line code (outside any
+        ``if``) does not write ``n`` again (folding other expressions of literals here would cost
+        an ``eval`` per write, and Python's compiler folds them anyway)."""
         assert n != 15, "PC writes go through write_pc"
         self.used.add(n)
         self.written.add(n)
-        value = _literal(expr)
-        if value is not None and self.indent == 2:
-            self.known[n] = value
-            expr = str(value)
+        if self.indent == 2 and expr.isdigit():
+            self.known[n] = int(expr)
         else:
             self.known.pop(n, None)
         self.emit(f"{LOCAL_NAMES[n]} = {expr}")
+
+    def known_value(self, n: int) -> Optional[int]:
+        """The value register ``n`` is known to hold here (see set_reg), else None."""
+        return self.known.get(n)
 
     def reg_dest(self, n: int) -> str:
         """The local of register ``n`` as an assignment target (marks it written)."""

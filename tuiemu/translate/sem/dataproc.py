@@ -173,7 +173,11 @@ def movw(b: Block, a: Args) -> bool:
 def movt(b: Block, a: Args) -> bool:
     if a.rd == PC:
         return False
-    b.set_reg(a.rd, f"({b.reg(a.rd)} & 0xFFFF) | {a.imm << 16:#x}")
+    low = b.known_value(a.rd)
+    if low is not None:  # MOVW (or any literal) then MOVT: one constant
+        b.set_reg(a.rd, str((low & 0xFFFF) | a.imm << 16))
+    else:
+        b.set_reg(a.rd, f"({b.reg(a.rd)} & 0xFFFF) | {a.imm << 16:#x}")
     return True
 
 
