@@ -71,14 +71,21 @@ def test_a_loop_through_several_blocks_becomes_a_region_and_computes_the_same(tm
                                                                              threads: str) -> None:
     n = 5000
     m, at = machine(tmp_path, n, threads)
+    ref, _ = machine(tmp_path, n, interp=True)
+    check_loop_run(m, ref, n, expected(n), {at["loop"], at["odd"] + 4, at["join"], at["leaf"]})
+    assert loop_region(m, at).execs > 0
+
+
+def check_loop_run(m: Machine, ref: Machine, n: int, results: Tuple[int, int], pcs: set) -> None:
+    """Run the loop (``n`` iterations) translated and in the one-instruction mode: r4, r5 are ``results``, one
+    region holds the instructions at ``pcs`` (the leaf's too, so its return stays inside and the
+    region leaves only at its limit: else about n / 2 + 800 blocks), and both modes agree."""
     assert m.run() == 0
     v = m.vcpus[0]
-    assert (v.R[4], v.R[5]) == expected(n)
-    assert m.cache.stats.regions >= 1
-    region = loop_region(m, at)
-    assert region.execs > 0 and {at["loop"], at["odd"] + 4, at["join"], at["leaf"]} <= set(region.insn_pcs)
-    assert v.counters.tbs < n // 4  # the leaf returns inside the region (else about n / 2 + 800)
-    ref, _ = machine(tmp_path, n, interp=True)
+    assert (v.R[4], v.R[5]) == results
+    regions = [tb for tb in m.cache.map.values() if tb.local is not None]
+    assert any(pcs <= set(tb.insn_pcs) for tb in regions)
+    assert v.counters.tbs < n // 4
     assert ref.run() == 0
     assert ref.vcpus[0].R[:15] == v.R[:15] and ref.vcpus[0].counters.insns == v.counters.insns
 
@@ -135,16 +142,9 @@ def test_a_thumb_loop_with_an_it_block_becomes_a_region_and_computes_the_same(tm
                                                                              threads: str) -> None:
     n = 5000
     m, loop = thumb_machine(tmp_path, n, threads)
-    assert m.run() == 0
-    v = m.vcpus[0]
-    assert (v.R[4], v.R[5]) == thumb_expected(n)
-    regions = [tb for tb in m.cache.map.values() if tb.local is not None]
-    assert any({loop, loop + 0x14, loop + 0x1A} <= set(tb.insn_pcs) for tb in regions)  # loop, join, leaf
-    assert v.counters.tbs < n // 4
-    assert all(tb.flags & TBF_THUMB for tb in regions)
     ref, _ = thumb_machine(tmp_path, n, interp=True)
-    assert ref.run() == 0
-    assert ref.vcpus[0].R[:15] == v.R[:15] and ref.vcpus[0].counters.insns == v.counters.insns
+    check_loop_run(m, ref, n, thumb_expected(n), {loop, loop + 0x14, loop + 0x1A})  # loop, join, leaf
+    assert all(tb.flags & TBF_THUMB for tb in m.cache.map.values() if tb.local is not None)
 
 
 def loop_region(m: Machine, at: dict) -> TB:
