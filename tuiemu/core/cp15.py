@@ -138,14 +138,24 @@ _NO_EFFECT = {"DCIMVAC", "DCISW", "DCCMVAC", "DCCSW", "DCCMVAU", "DCCIMVAC", "DC
               "BPIALLIS", "BPIALL", "BPIMVA", "CP15DSB", "CP15DMB"}
 
 
+def _id_reg(key: tuple) -> Optional[int]:
+    """The value of an ID register (CRn = 0, opc1 = 0, other than MIDR), else None."""
+    if len(key) == 5 and key[:3] == (15, 0, 0) and (key[3], key[4]) != (0, 0):
+        return ID_REGS.get((0, key[3], key[4]))
+    return None
+
+
+def _maint_allowed(op: str, priv: bool) -> bool:
+    return priv or op in _USER_BARRIERS
+
+
 def plain_read(key: tuple, priv: bool) -> Optional[Tuple[str, Any]]:
     """How translated code may read a register itself, with no helper and no end of block:
     ("const", value) or ("attr", CPUState attribute); None when ``read`` must run (side
     effects, a value computed from other state, or UNDEFINED at this privilege)."""
-    if len(key) == 5 and key[:3] == (15, 0, 0) and (key[3], key[4]) != (0, 0):
-        k = (0, key[3], key[4])
-        if k in ID_REGS:
-            return ("const", ID_REGS[k]) if priv else None
+    ident = _id_reg(key)
+    if ident is not None:
+        return ("const", ident) if priv else None
     if key == (15, 1, 0, 0, 0) or key[0] == 14:
         return None
     reg = _TABLE.get(key)
@@ -158,12 +168,15 @@ def plain_read(key: tuple, priv: bool) -> Optional[Tuple[str, Any]]:
 
 def plain_write(key: tuple, priv: bool) -> Optional[Tuple[Any, ...]]:
     """How translated code may perform a write itself: ("nop",) for maintenance with no effect
-    here, ("attr", attribute, write mask) for a register that is only stored; None when
-    ``write`` must run (side effects, or UNDEFINED at this privilege)."""
+    here, ("isb",) for CP15ISB (the next instruction starts a block, as after ISB), ("attr",
+    attribute, write mask) for a register that is only stored; None when ``write`` must run
+    (side effects, or UNDEFINED at this privilege)."""
     maint = _MAINT.get(key)
     if maint is not None:
         op = maint[1]
-        return ("nop",) if op in _NO_EFFECT and (priv or op in _USER_BARRIERS) else None
+        if op == "CP15ISB":
+            return ("isb",)
+        return ("nop",) if op in _NO_EFFECT and _maint_allowed(op, priv) else None
     if key[0] == 14:
         return None
     reg = _TABLE.get(key)
@@ -176,10 +189,9 @@ def plain_write(key: tuple, priv: bool) -> Optional[Tuple[Any, ...]]:
 def read(s: CPUState, key: tuple, hooks: SysregHooks, vcpu: Any) -> Optional[int]:
     """The value of a register, or None when the access is UNDEFINED."""
     priv = (s.cpsr_ctl & 0x1F) != MODE_USR
-    if len(key) == 5 and key[0] == 15 and key[1] == 0 and key[2] == 0 and (key[3], key[4]) != (0, 0):
-        k = (0, key[3], key[4])
-        if k in ID_REGS:
-            return ID_REGS[k] if priv else None
+    ident = _id_reg(key)
+    if ident is not None:
+        return ident if priv else None
     if key == (15, 1, 0, 0, 0):
         return _ccsidr(s) if priv else None
     if key[0] == 14:  # debug registers: DBGDIDR and friends read as zero at PL1
@@ -204,7 +216,7 @@ def write(s: CPUState, key: tuple, value: int, hooks: SysregHooks, vcpu: Any) ->
     maint = _MAINT.get(key)
     if maint is not None:
         kind, op = maint
-        if not priv and op not in _USER_BARRIERS:
+        if not _maint_allowed(op, priv):
             return False
         if kind == "cache":
             hooks.cache_maintenance(vcpu, op, value)

@@ -50,19 +50,8 @@ _LITERAL_EXPR = re.compile(r"^[0-9a-fA-FxX+\-*&|^~<>() ]+$")
 LOOP_LIMIT = 128
 # Instructions a region runs before it returns to the dispatcher (region.py).
 REGION_LIMIT = 1024
-
-
-def _literal(expr: str) -> Optional[int]:
-    """The value of an expression of integer literals and operators, else None."""
-    if expr.isdigit():
-        return int(expr)
-    if not _LITERAL_EXPR.match(expr):
-        return None
-    try:
-        value = eval(expr, {"__builtins__": {}})  # digits and operators only
-    except (NameError, SyntaxError, ArithmeticError):
-        return None
-    return value if type(value) is int and 0 <= value <= 0xFFFFFFFF else None
+# When a region's jump to one of its own blocks goes to the dispatcher instead (region.py).
+_LEAVE_REGION = f"X.exit_request or _c >= {REGION_LIMIT} or not T.valid"
 
 
 def _page_of(addr: str) -> str:
@@ -180,9 +169,11 @@ class Block:
         (an expression of literals only is folded at translation time)."""
         if expr.isidentifier() or expr.isdigit():
             return expr
-        value = _literal(expr)
-        if value is not None:
-            return str(value)
+        if _LITERAL_EXPR.match(expr):
+            try:
+                return str(eval(expr, {"__builtins__": {}}))  # digits and operators only
+            except (NameError, SyntaxError, ArithmeticError):
+                pass
         t = self.tmp("a")
         self.emit(f"{t} = {expr}")
         return t
@@ -322,7 +313,7 @@ class Block:
         at = len(self.insn_pcs) - 1
         self.lines.append((self.indent, _COUNT))
         self.line_insn.append(at)
-        self.emit(f"if X.exit_request or _c >= {REGION_LIMIT} or not T.valid:")
+        self.emit(f"if {_LEAVE_REGION}:")
         self.lines.append((self.indent + 1, _WBC))
         self.line_insn.append(at)
         self.emit(f"    R[15] = {target:#x}")
@@ -339,6 +330,9 @@ class Block:
 
     def exit_dynamic(self, expr: str) -> None:
         """Leave for a computed PC in the same instruction set (no chaining)."""
+        self._exit_computed(expr)
+
+    def _exit_computed(self, expr: str) -> None:
         if self.internal:
             expr = self.as_local(expr)
             self._return_inside(expr)
@@ -349,7 +343,7 @@ class Block:
         """In a region, a computed jump to one of its blocks (a leaf function returning into the
         loop that called it) goes on there, unless the dispatcher is wanted."""
         self.const("INSIDE", self.internal)
-        self.emit(f"if {target} in INSIDE and not (X.exit_request or _c >= {REGION_LIMIT} or not T.valid):")
+        self.emit(f"if {target} in INSIDE and not ({_LEAVE_REGION}):")
         self.lines.append((self.indent + 1, _COUNT))
         self.line_insn.append(len(self.insn_pcs) - 1)
         self.emit(f"    _pc = {target}")
@@ -365,7 +359,7 @@ class Block:
         self.emit(f"BXPC(X, {t})")
         self.emit("return None")
         self.close_if()
-        self.exit_dynamic(f"{t} & {'0xFFFFFFFE' if self.thumb else '0xFFFFFFFC'}")
+        self._exit_computed(f"{t} & {'0xFFFFFFFE' if self.thumb else '0xFFFFFFFC'}")
 
     def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
         """Store everything back, then let a helper change the vCPU (PC included) and leave."""

@@ -53,28 +53,24 @@ class ThumbBlock(Block):
         self.emit(f"X.state.set_itstate({self.it_next:#x})")
         return True
 
-    def exit_static(self, target: int) -> None:
+    def _leave(self, exit_: Callable[[Any], None], arg: Any) -> None:
+        """Store the next IT state if it changes, then take ``exit_``. When it changes, the block's
+        start and a region's blocks were translated for another IT state: the exit leaves."""
         if not self._sync_it():
-            super().exit_static(target)
+            exit_(arg)
             return
-        # The start, and a region's blocks, were translated for another IT state: leave the block.
         loop, inside, self.allow_loop, self.internal = self.allow_loop, self.internal, False, frozenset()
-        super().exit_static(target)
+        exit_(arg)
         self.allow_loop, self.internal = loop, inside
 
+    def exit_static(self, target: int) -> None:
+        self._leave(super().exit_static, target)
+
     def exit_dynamic(self, expr: str) -> None:
-        inside = self.internal
-        if self._sync_it():  # a region's blocks were translated for another IT state
-            self.internal = frozenset()
-        super().exit_dynamic(expr)
-        self.internal = inside
+        self._leave(super().exit_dynamic, expr)
 
     def exit_interwork(self, expr: str) -> None:
-        inside = self.internal
-        if self._sync_it():
-            self.internal = frozenset()
-        super().exit_interwork(expr)
-        self.internal = inside
+        self._leave(super().exit_interwork, expr)
 
     def exit_helper(self, name: str, fn: Callable[..., Any], args: str) -> None:
         if self.it_cur == self.it_entry == self.it_next:

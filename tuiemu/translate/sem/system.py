@@ -311,11 +311,11 @@ def mcr(b: Block, a: Args) -> bool:
             b.set_reg(a.rt, f"X.state.{how[1]}")
         return True
     store = cp15.plain_write(key, b.priv)
-    if key == (15, 0, 7, 5, 4):  # CP15ISB (allowed in User mode too): as ISB, the next instruction in a new block
-        b.exit_static(b.next_pc)
-    elif store is None:
+    if store is None:
         b.exit_helper("MCR", rt_mcr, f"X, {key!r}, {b.reg(a.rt)}, {a.insn:#x}")
-    elif store[0] == "attr":
+    elif store[0] == "isb":
+        b.exit_static(b.next_pc)
+    elif store[0] == "attr":  # ("nop",): nothing to emit
         _, attr, wmask = store
         value = b.reg(a.rt)
         if wmask == 0xFFFFFFFF:
