@@ -7,17 +7,18 @@ import io
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 import pytest
 from rich.console import Console as RichConsole
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.widgets import Footer, Static
 
 from tuiemu.core.runstate import RunState
 from tuiemu.devices.console import Console
 from tuiemu.exitcodes import EXIT_QUIT
 from tuiemu.machine import Machine
-from tuiemu.ui.app import HELP, Dashboard
+from tuiemu.ui.app import COMMANDS, HELP, Dashboard
 from tuiemu.ui.panes.console import screen_lines
 from tuiemu.ui.screens.inspector import TBInspector
 from tuiemu.ui.screens.prompt import TextView
@@ -75,19 +76,21 @@ def finish(m: Machine) -> None:
 
 @pytest.mark.slow
 def test_every_vcpu_appears_and_counters_move() -> None:
-    m = machine_for(guest("smp_spinlock"), 4)
+    m = machine_for(guest("smp_spinlock"), 4, held=True)  # counted from the start: the guest ends in seconds
 
     async def body() -> None:
         app = Dashboard(m, line_table=False)
         async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.model.snapshot is not None, what="a frame")
+            first = {lk.name: lk.totals["acquired"] for lk in app.model.snapshot.locks}
+            m.runctl.resume()
             snap = await until(pilot, lambda: (s := app.model.snapshot) is not None
                                and all(v.run_state is not RunState.OFF for v in s.vcpus) and s, what="four vCPUs")
-            text = grid_text(app)
+            text = await until(pilot, lambda: (t := grid_text(app)) and ("running" in t or "WFE" in t) and t,
+                               what="the grid to show them run")  # it is drawn a moment after the frame
             for v in snap.vcpus:
                 assert v.name in text
-            assert "running" in text or "WFE" in text
             await pilot.press("l")
-            first = {lk.name: lk.totals["acquired"] for lk in app.model.snapshot.locks}
             await until(pilot, lambda: app.model.snapshot.locks[3].totals["acquired"] > first["exclusive"] + 100,
                         what="the exclusive monitor's lock to move")
             locks = pane_text(app, "locks")
@@ -282,6 +285,76 @@ def test_help_lists_every_key_in_words() -> None:
             assert "select cpu0-cpu7" in shown
             await pilot.press("escape")
             assert not isinstance(app.screen, TextView)
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+# the keys a user needs most: the footer must show them whole at any width from 80 columns on
+FOOTER_MUST_SHOW = ["space run/pause", "p pause cpu", "s step", "g run to", "b break", "? help", "q quit"]
+PANE_KEYS_SHOWN = "c r m l t T e o panes"  # from 100 columns on
+
+
+def bottom_line(app: Dashboard) -> str:
+    """The screen's last line as the terminal shows it (the footer, cut where it is cut)."""
+    return app.screen._compositor.render_strips()[-1].text
+
+
+def footer_faults(app: Dashboard, shown: List[str]) -> List[str]:
+    """What is wrong with the footer on screen now: keys it lists but cuts off or leaves out."""
+    line, width = bottom_line(app), app.size.width
+    faults = [f"{words!r} cut off" for words in shown if f" {words} " not in f" {line} "]
+    if not line.rstrip().endswith("▏^p palette"):
+        faults.append("no ^p palette at the right")
+    if (PANE_KEYS_SHOWN in line) != (width >= 100):
+        faults.append(f"pane keys {'missing' if width >= 100 else 'shown'}")
+    footer = app.screen.query_one(Footer)
+    for key in footer.query("FooterKey"):  # none runs past the edge, under the palette key
+        if key.display and key.region.width and key.region.right > footer.region.right:
+            faults.append(f"key {key.key} runs past the edge")
+    return faults
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 30), (200, 60)])
+def test_footer_shows_every_key_it_lists_uncut(size: Tuple[int, int]) -> None:
+    m = machine_for(guest("hello"), 1, held=True)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        shown = [f"{app.get_key_display(b)} {b.description}" for b in app.BINDINGS
+                 if isinstance(b, Binding) and b.show and b.group is None]
+        assert set(FOOTER_MUST_SHOW) <= set(shown), "a key the footer must show is not in it"
+        async with app.run_test(size=size) as pilot:
+            # the footer draws its keys a moment after the screen (and again when bindings change)
+            faults = ["not drawn"]
+            deadline = time.monotonic() + 10
+            while faults and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+                faults = footer_faults(app, shown)
+            assert not faults, f"at {size[0]} columns: {faults}: {bottom_line(app)!r}"
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
+def test_keys_not_in_the_footer_are_in_the_help_and_the_palette() -> None:
+    m = machine_for(guest("hello"), 1, held=True)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(100, 30)):
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            help_keys = {key for key, _ in app.key_help_rows()}
+            for b in Dashboard.BINDINGS:
+                assert isinstance(b, Binding)
+                if b.action.startswith(("select", "pane(")):
+                    continue  # 1-8, tab and the pane keys: help rows of their own, the tabs
+                assert b.action in HELP and COMMANDS[b.action] in titles, b
+                assert (b.key_display or b.key) in help_keys, b
+            assert {"1-8", "tab", "shift+tab"} <= help_keys
+            assert all(f"Show {title}" in titles for title in ("Code", "TB cache", "TLBs"))
     try:
         asyncio.run(body())
     finally:

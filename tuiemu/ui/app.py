@@ -49,6 +49,8 @@ RUN_TO = "ui-run-to"
 # pane id -> (tab title, key)
 PANES = {"code": ("Code", "c"), "regs": ("Registers", "r"), "memory": ("Memory", "m"), "locks": ("Locks", "l"),
          "tbs": ("TB cache", "t"), "tlb": ("TLBs", "T"), "events": ("Events", "e"), "console": ("Console", "o")}
+# the footer shows the pane keys together, as "c r m l t T e o panes" (from 100 columns on)
+PANE_KEYS = Binding.Group("panes")
 
 
 # the help screen's longer words for the footer's short ones
@@ -68,6 +70,16 @@ HELP = {
     "filter_events": "events pane: show only some kinds, or one vCPU's",
     "freeze_events": "events pane: freeze the log to read it, or let it run again",
     "help": "this screen", "quit_dashboard": "quit: stop the guest; exit with its status (130 if it had not ended)",
+}
+
+# the command palette's titles for the keys (the footer's words are short, to fit 80 columns)
+COMMANDS = {
+    "pause_all": "Pause/resume all vCPUs", "pause_one": "Pause/resume the selected vCPU",
+    "step": "Step the selected vCPU", "lockstep": "Step each vCPU in turn", "run_to": "Run to…",
+    "breakpoint": "Set/clear a breakpoint", "breakpoints": "List breakpoints", "inspect": "TB inspector",
+    "toggle_source": "Toggle source/disassembly", "toggle_banked": "Toggle banked registers",
+    "toggle_physical": "Toggle virtual/physical memory", "filter_events": "Filter events",
+    "freeze_events": "Freeze/unfreeze the event log", "help": "Help: every key", "quit_dashboard": "Quit",
 }
 
 
@@ -91,20 +103,29 @@ class Dashboard(App[int]):
     Screen.-wide #tabs { width: 1fr; }
     VCPUGrid { border-bottom: solid $accent; }
     Static { text-wrap: nowrap; text-overflow: ellipsis; }
+    Footer.-compact FooterLabel { margin: 0 1 0 0; }
+    Footer.-compact KeyGroup { margin: 0; padding: 0; }
+    Footer.-compact KeyGroup > FooterKey { margin: 0 1 0 0; }
+    Screen.-narrow Footer KeyGroup, Screen.-narrow Footer FooterLabel { display: none; }
     """
+    # Under 100 columns the footer leaves out the pane keys (the tabs name the panes).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal")]
+    # The footer shows only what a user needs most, in words short enough for all of it to fit
+    # 80 columns (100 with the pane keys); every other key is on the help screen (?) and in the
+    # command palette (ctrl+p). tests/ui/test_dashboard.py checks that nothing is cut off.
     BINDINGS = [
-        Binding("space", "pause_all", "pause/resume all"),
-        Binding("p", "pause_one", "pause/resume cpu"),
-        Binding("s", "step", "step cpu"),
-        Binding("S", "lockstep", "step each cpu"),
-        Binding("g", "run_to", "run to…"),
-        Binding("b", "breakpoint", "breakpoint"),
+        Binding("space", "pause_all", "run/pause"),
+        Binding("p", "pause_one", "pause cpu"),
+        Binding("s", "step", "step"),
+        Binding("S", "lockstep", "step each cpu", show=False),
+        Binding("g", "run_to", "run to"),
+        Binding("b", "breakpoint", "break"),
         Binding("B", "breakpoints", "breakpoints", show=False),
         Binding("tab", "select(1)", "next cpu", show=False, priority=True),
         Binding("shift+tab", "select(-1)", "previous cpu", show=False, priority=True),
         *(Binding(str(n), f"select_cpu({n - 1})", f"cpu{n - 1}", show=False) for n in range(1, 9)),
-        *(Binding(key, f"pane('{pane}')", title.lower(), show=False) for pane, (title, key) in PANES.items()),
-        Binding("i", "inspect", "TB inspector"),
+        *(Binding(key, f"pane('{pane}')", title.lower(), group=PANE_KEYS) for pane, (title, key) in PANES.items()),
+        Binding("i", "inspect", "TB inspector", show=False),
         Binding("d", "toggle_source", "source/disasm", show=False),
         Binding("a", "toggle_banked", "banked regs", show=False),
         Binding("v", "toggle_physical", "virt/phys memory", show=False),
@@ -157,7 +178,7 @@ class Dashboard(App[int]):
                 for pane, (title, _) in PANES.items():
                     with TabPane(title, id=pane):
                         yield p[pane]
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.image.path if self.image is not None else ""
@@ -225,6 +246,14 @@ class Dashboard(App[int]):
         active = self.tabs.active
         if active in p:
             yield p[active]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        """The pane keys belong to the main screen: over the TB inspector they neither act on the
+        tabs hidden under it nor take room in its footer."""
+        stack = self.screen_stack
+        if action == "pane" and stack and self.screen is not stack[0]:
+            return False
+        return True
 
     def refresh_views(self, force: bool = True) -> None:
         """Redraw the panes on screen: all of them after a user action (``force``); on a new
@@ -511,18 +540,12 @@ class Dashboard(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for b in self.BINDINGS:
-            if isinstance(b, Binding) and b.show:
-                yield SystemCommand(b.description.capitalize(), f"key: {b.key}",
-                                    lambda action=b.action: self.run_action(action))
-        for pane, (title, _) in PANES.items():
-            yield SystemCommand(f"Show {title}", f"the {title} pane", lambda pane=pane: self.action_pane(pane))
-        extra: Dict[str, str] = {
-            "toggle_source": "Toggle source/disassembly", "toggle_banked": "Toggle banked registers",
-            "toggle_physical": "Toggle virtual/physical memory", "filter_events": "Filter events",
-            "freeze_events": "Freeze/unfreeze the event log", "breakpoints": "List breakpoints"}
-        for action, title in extra.items():
-            yield SystemCommand(title, action.replace("_", " "), lambda action=action: self.run_action(action))
+        keys = {b.action: b.key_display or b.key for b in self.BINDINGS if isinstance(b, Binding)}
+        for action, title in COMMANDS.items():
+            yield SystemCommand(title, f"key: {keys[action]}", lambda action=action: self.run_action(action))
+        for pane, (title, key) in PANES.items():
+            yield SystemCommand(f"Show {title}", f"the {title} pane (key: {key})",
+                                lambda pane=pane: self.action_pane(pane))
 
     def action_quit_dashboard(self) -> None:
         """Stop the guest; the process exits with its status, or 130 if it had not ended."""
