@@ -403,8 +403,9 @@ class Machine:
         tb = next((t for t in list(self.cache.map.values()) if t.pc == pc and t.flags == flags), None)
         return None if tb is None else self._tb_info(tb)
 
-    @staticmethod
-    def _tb_info(tb: TB) -> TBInfo:
+    def _tb_info(self, tb: TB) -> TBInfo:
+        if not tb.source:  # a block the code cache gave back: emitted again to be read, once
+            tb.source = self.translator.source_of(tb)
         return TBInfo(tb.pc, tb.ppc, tb.flags, bool(tb.flags & TBF_THUMB), bool(tb.flags & TBF_PRIV), tb.ninsns,
                       tb.size, tuple(tb.insn_pcs), tb.code_bytes, tb.source, tuple(tb.exits),
                       tuple(None if t is None else t.pc for t in list(tb.links)),

@@ -13,7 +13,8 @@ def _table(rows: List[List[str]]) -> List[str]:
 def _code_cache(cc: Any) -> str:
     if cc["file"] is None:
         return f"code cache: off, {cc['compiled']} blocks compiled"
-    return f"code cache: {cc['found']} blocks' code found, {cc['compiled']} compiled ({cc['file']})"
+    return (f"code cache: {cc['found']} blocks' code found, {cc['compiled']} compiled; "
+            f"{cc['emitted_found']} found as emitted ({cc['file']})")
 
 
 def format_stats(machine: Any, wall: float) -> str:

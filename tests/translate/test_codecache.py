@@ -1,5 +1,5 @@
 """The code cache: compiled block code kept across runs, keyed by the source alone, and a run that
-goes on compiling when the cache file is unusable."""
+goes on compiling when the cache file is unusable (what emitting produced: test_emitted_cache.py)."""
 from __future__ import annotations
 
 import os
@@ -117,8 +117,9 @@ def test_a_second_run_of_a_guest_compiles_nothing_and_prints_the_same(tmp_path: 
     for r in (first, second, off):
         assert r.returncode == 0, r.stderr
         assert r.stdout == expected("alu")
-    counts = [tuple(map(int, re.findall(r"(\d+) blocks' code found, (\d+) compiled",
+    counts = [tuple(map(int, re.findall(r"(\d+) blocks' code found, (\d+) compiled; (\d+) found as emitted",
                                          stats_line(r.stderr.decode()))[0])) for r in (first, second)]
-    (found1, compiled1), (found2, compiled2) = counts
+    (found1, compiled1, emitted1), (found2, compiled2, emitted2) = counts
     assert compiled1 > 50 and compiled2 == 0 and found2 == found1 + compiled1
+    assert emitted1 == 0 and emitted2 > compiled1 // 2  # the second run emits (almost) no block either
     assert stats_line(off.stderr.decode()).startswith("code cache: off")

@@ -472,6 +472,8 @@ def test_edge(what: str, insns: List[Insn], offset: int, r0: int) -> None:
 def test_detects_a_broken_handler(monkeypatch: pytest.MonkeyPatch) -> None:
     """The comparison has teeth: a T16 ADD that subtracts, or IT blocks cut short, are caught."""
     from tuiemu.translate import t32
+
+    monkeypatch.setenv("TUIEMU_CODE_CACHE", "off")  # the cache would give back what the good handler emitted
     from tuiemu.translate.codegen import Block
     from tuiemu.translate.decodetree import Args
     from tuiemu.translate.sem.registry import HANDLERS

@@ -1,11 +1,19 @@
-"""Compiled code of generated block sources, kept across runs.
+"""Compiled code of generated block sources, and what emitting a block produced, kept across runs.
 
 ``compile()`` is most of what translating a block costs (300-700 us on CPython), and its result
 depends on nothing but the source text and the interpreter. So the code is kept, keyed by a hash
 of the source, in a SQLite file that every run on the machine shares (one file per interpreter and
 bytecode version): a block seen by an earlier run costs a hash, one indexed read and
-``marshal.loads``, tens of microseconds. Nothing else about a block is kept, so a cached block
-cannot differ from a compiled one: same source, same code.
+``marshal.loads``, tens of microseconds. A cached block cannot differ from a compiled one: same
+source, same code.
+
+Emitting the source (decoding, the semantic handlers) is most of the rest, and it depends only on
+the guest code page, the block's PC, TB flags and length limit, and the emitter itself. So the
+translator also keeps what it emitted (``remember``), keyed by a hash of those and of tuiemu's own
+sources (``EMITTER``: a changed emitter never meets an older entry), and a block found again
+(``recall``, by a later run or by this one after the page was freed and loaded again) skips the
+emitter too. Its constants (helper functions, tables) are kept by reference, as the module and
+name they have in tuiemu (``refer``), so the block finds the very same objects again.
 
 The file lives in ``$TUIEMU_CODE_CACHE`` (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/tuiemu`` or ``~/.cache/tuiemu``. A process has one cache per directory, shared by
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import importlib
 import importlib.util
 import marshal
 import os
@@ -26,11 +35,35 @@ import threading
 import zlib
 from pathlib import Path
 from types import CodeType
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 MAX_ENTRIES = 120_000  # about 115 MB: a Linux boot's blocks and then some
 BATCH = 256            # new entries written together
-FILE = f"code-{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}.sqlite3"
+FILE = f"code2-{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}.sqlite3"
+# Raw deflate with an 8 KiB window and less state: a block's code (1-3 KB) compresses as well as
+# with zlib's defaults, in about half the time.
+WBITS, MEMLEVEL = -13, 5
+
+
+def _pack(obj: Any) -> bytes:
+    c = zlib.compressobj(1, zlib.DEFLATED, WBITS, MEMLEVEL)
+    return c.compress(marshal.dumps(obj)) + c.flush()
+
+
+def _unpack(blob: bytes) -> Any:
+    return marshal.loads(zlib.decompress(blob, WBITS))
+
+
+def _package_hash() -> bytes:
+    """A hash of tuiemu's own sources: part of every emitted block's key."""
+    h = hashlib.blake2b(digest_size=16)
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.digest()
+
+
+EMITTER = _package_hash()
 
 
 def default_directory() -> Optional[Path]:
@@ -43,7 +76,8 @@ def default_directory() -> Optional[Path]:
 
 
 class CodeCache:
-    """Code by source hash: batches not yet written, then the file (``directory`` None: no file)."""
+    """Code by source hash, and emitted blocks by their key: batches not yet written, then the
+    file (``directory`` None: no file)."""
 
     def __init__(self, directory: Optional[Path]) -> None:
         self.path = directory / FILE if directory is not None else None
@@ -51,23 +85,63 @@ class CodeCache:
         self.db: Optional[sqlite3.Connection] = None
         self.opened = False
         self.pending: Dict[bytes, Tuple[CodeType, bytes]] = {}
+        self.pending_blocks: Dict[bytes, Tuple[bytes, Any, bytes]] = {}
 
-    def compile(self, source: str, name: str) -> Tuple[CodeType, bool]:
-        """The code of ``source`` (a module defining one function), and whether the cache had it."""
-        key = hashlib.blake2b(source.encode(), digest_size=20).digest()
+    @staticmethod
+    def source_key(source: str) -> bytes:
+        return hashlib.blake2b(source.encode(), digest_size=20).digest()
+
+    def compile(self, source: str, name: str, key: Optional[bytes] = None) -> Tuple[CodeType, bool]:
+        """The code of ``source`` (a module defining one function; ``key``: its ``source_key``),
+        and whether the cache had it."""
+        if key is None:
+            key = self.source_key(source)
         with self.lock:
             code = self._lookup(key)
         if code is not None:
             return code, True
         code = compile(source, name, "exec")
         if self.path is not None:  # else nothing is written: spare the serialising
-            blob = zlib.compress(marshal.dumps(code), 1)
+            blob = _pack(code)
             with self.lock:
                 if self.path is not None:  # the file may have failed meanwhile (_give_up)
                     self.pending[key] = (code, blob)
                     if len(self.pending) >= BATCH:
                         self._write()
         return code, False
+
+    def remember(self, key: bytes, source_key: bytes, entry: Any) -> None:
+        """Keep ``entry`` (what emitting a block produced, in types ``marshal`` writes; its code
+        compiled under ``source_key``) under ``key``."""
+        if self.path is None:
+            return
+        blob = marshal.dumps(entry)  # a few hundred bytes: not worth compressing
+        with self.lock:
+            if self.path is not None:
+                self.pending_blocks[key] = (source_key, entry, blob)
+                if len(self.pending_blocks) >= BATCH:
+                    self._write()
+
+    def recall(self, key: bytes) -> Optional[Tuple[Any, bytes, CodeType]]:
+        """The entry ``remember`` kept under ``key``, its source key and its code; else None."""
+        with self.lock:
+            held = self.pending_blocks.get(key)
+            if held is not None:
+                source_key, entry, _ = held
+            else:
+                db = self._connection()
+                if db is None:
+                    return None
+                try:
+                    row = _one(db, "SELECT source_key, entry FROM blocks WHERE key = ?", (key,))
+                    if row is None:
+                        return None
+                    source_key, entry = row[0], marshal.loads(row[1])
+                except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
+                    self._give_up(e)
+                    return None
+            code = self._lookup(source_key)
+        return None if code is None else (entry, source_key, code)
 
     def flush(self) -> None:
         """Write what is pending (the machine calls it when a run ends; atexit does too)."""
@@ -84,7 +158,7 @@ class CodeCache:
             return None
         try:
             row = _one(db, "SELECT code FROM code WHERE key = ?", (key,))
-            return None if row is None else marshal.loads(zlib.decompress(row[0]))
+            return None if row is None else _unpack(row[0])
         except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
             self._give_up(e)
             return None
@@ -100,31 +174,38 @@ class CodeCache:
                     _one(db, "PRAGMA journal_mode=WAL")
                     _one(db, "PRAGMA synchronous=NORMAL")  # a lost batch is only compiled again
                     _one(db, "CREATE TABLE IF NOT EXISTS code (key BLOB PRIMARY KEY, code BLOB NOT NULL)")
-                    self._trim(db)
+                    _one(db, "CREATE TABLE IF NOT EXISTS blocks (key BLOB PRIMARY KEY, source_key BLOB NOT NULL,"
+                             " entry BLOB NOT NULL)")
+                    self._trim(db, "code")
+                    self._trim(db, "blocks")
                     self.db = db
                 except (OSError, sqlite3.Error) as e:
                     self._give_up(e)
         return self.db
 
     @staticmethod
-    def _trim(db: sqlite3.Connection) -> None:
-        row = _one(db, "SELECT count(*) FROM code")
+    def _trim(db: sqlite3.Connection, table: str) -> None:
+        row = _one(db, f"SELECT count(*) FROM {table}")
         count = row[0] if row else 0
         if count > MAX_ENTRIES:
-            _one(db, "DELETE FROM code WHERE rowid IN (SELECT rowid FROM code ORDER BY rowid LIMIT ?)",
+            _one(db, f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} ORDER BY rowid LIMIT ?)",
                  (count - MAX_ENTRIES // 2,))
 
     def _write(self) -> None:
-        if not self.pending:
+        if not self.pending and not self.pending_blocks:
             return
-        rows: List[Tuple[bytes, bytes]] = [(k, blob) for k, (_, blob) in self.pending.items()]
+        code_rows = [(k, blob) for k, (_, blob) in self.pending.items()]
+        block_rows = [(k, sk, blob) for k, (sk, _, blob) in self.pending_blocks.items()]
         self.pending.clear()
+        self.pending_blocks.clear()
         db = self._connection()
         if db is None:
             return
         try:
             _one(db, "BEGIN")
-            db.executemany("INSERT OR IGNORE INTO code (key, code) VALUES (?, ?)", rows).close()
+            db.executemany("INSERT OR IGNORE INTO code (key, code) VALUES (?, ?)", code_rows).close()
+            db.executemany("INSERT OR IGNORE INTO blocks (key, source_key, entry) VALUES (?, ?, ?)",
+                           block_rows).close()
             _one(db, "COMMIT")
         except sqlite3.Error as e:
             self._give_up(e)
@@ -139,6 +220,48 @@ class CodeCache:
                 pass
         self.db, self.path, self.opened = None, None, True
         self.pending.clear()
+        self.pending_blocks.clear()
+
+
+_names: Dict[int, Tuple[str, str]] = {}  # id of a module-level object of tuiemu -> (module, name)
+_indexed = [0]  # how many modules were loaded when _names was built
+
+
+def refer(consts: Dict[str, Any]) -> Optional[List[Tuple[str, str, str]]]:
+    """``consts`` as (name, module, attribute) references to objects at module level in tuiemu,
+    or None if one of them is not such an object."""
+    out = []
+    for name, value in consts.items():
+        where = _names.get(id(value))
+        if where is None or _resolve(*where) is not value:
+            if len(sys.modules) != _indexed[0]:  # a module loaded since may hold it
+                _index()
+                where = _names.get(id(value))
+            if where is None or _resolve(*where) is not value:
+                return None
+        out.append((name, *where))
+    return out
+
+
+def resolve(refs: List[Tuple[str, str, str]]) -> Dict[str, Any]:
+    """The constants ``refer`` described (importing their modules if need be)."""
+    return {name: _resolve(module, attr) for name, module, attr in refs}
+
+
+def _resolve(module: str, attr: str) -> Any:
+    # import_module, not sys.modules: a module another vCPU thread is importing is in sys.modules
+    # before it is complete, and import_module waits for it
+    return getattr(importlib.import_module(module), attr)
+
+
+def _index() -> None:
+    _indexed[0] = len(sys.modules)
+    _names.clear()
+    for modname, mod in list(sys.modules.items()):
+        if modname.startswith("tuiemu.") and mod is not None:
+            for attr, value in list(vars(mod).items()):
+                if not attr.startswith("__"):
+                    _names.setdefault(id(value), (modname, attr))
 
 
 def _one(db: sqlite3.Connection, query: str, args: Tuple = ()) -> Optional[Tuple]:

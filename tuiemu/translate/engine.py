@@ -17,9 +17,7 @@ from ..mmu.address_space import PAGE_SHIFT
 from . import region
 from .region import REGION_AFTER
 from .tbcache import TB, TBCache
-from .translator import Translator
-
-STEP_KEY = 1 << 30  # in the flags of a single step's block: above every TB flag (core/state.py TBF_*)
+from .translator import STEP_KEY, Translator
 
 
 class Engine:

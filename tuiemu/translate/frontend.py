@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Optional, Protocol, Tuple, Type
 
-from ..mmu.address_space import PAGE_SIZE, HostMemory
 from ..mmu.hostviews import views
 from .codegen import Block
 from .decodetree import Args, Pattern
@@ -20,12 +19,11 @@ from .sem.registry import HANDLERS
 class PageCopy:
     """A private copy of the guest page a block is decoded from (views as the HostMemory ones)."""
 
-    def __init__(self, region: HostMemory, ppc: int) -> None:
-        self.base = ppc & ~(PAGE_SIZE - 1)
-        off = self.base - region.base
-        self.mm = bytes(region.mm[off:off + PAGE_SIZE])
-        self.size = len(self.mm)
-        self.m8, self.m16, self.m32 = views(self.mm)
+    def __init__(self, base: int, data: bytes) -> None:
+        self.base = base
+        self.mm = data
+        self.size = len(data)
+        self.m8, self.m16, self.m32 = views(data)
 
 
 class CodeSource(Protocol):

@@ -54,7 +54,8 @@ class TBPane(Vertical):
         out.append(f") in {duration_ns(tb['translate_ns'])} · raced {count(tb['raced'])}\n")
         cc = snap.code_cache
         out.append("code cache ", style="bold")
-        out.append(f"{count(cc['found'])} blocks' code found, {count(cc['compiled'])} compiled\n" if cc["file"]
+        out.append(f"{count(cc['found'])} blocks' code found, {count(cc['compiled'])} compiled, "
+                   f"{count(cc['emitted_found'])} not emitted again\n" if cc["file"]
                    else f"off, {count(cc['compiled'])} compiled\n")
         out.append("chained ", style="bold")
         out.append(f"{count(tb['chained'])} exits · ")
