@@ -128,19 +128,21 @@ class CodeCache:
             held = self.pending_blocks.get(key)
             if held is not None:
                 source_key, entry, _ = held
+                code = self._lookup(source_key)
             else:
                 db = self._connection()
                 if db is None:
                     return None
-                try:
-                    row = _one(db, "SELECT source_key, entry FROM blocks WHERE key = ?", (key,))
+                try:  # the entry and its code in one query (the code may be pending still)
+                    row = _one(db, "SELECT b.source_key, b.entry, c.code FROM blocks AS b "
+                                   "LEFT JOIN code AS c ON c.key = b.source_key WHERE b.key = ?", (key,))
                     if row is None:
                         return None
                     source_key, entry = row[0], marshal.loads(row[1])
+                    code = _unpack(row[2]) if row[2] is not None else self._lookup(source_key)
                 except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
                     self._give_up(e)
                     return None
-            code = self._lookup(source_key)
         return None if code is None else (entry, source_key, code)
 
     def flush(self) -> None:
