@@ -8,12 +8,13 @@ bytecode version): a block seen by an earlier run costs a hash, one indexed read
 source, same code.
 
 Emitting the source (decoding, the semantic handlers) is most of the rest, and it depends only on
-the guest code page, the block's PC, TB flags and length limit, and the emitter itself. So the
-translator also keeps what it emitted (``remember``), keyed by a hash of those and of tuiemu's own
-sources (``EMITTER``: a changed emitter never meets an older entry), and a block found again
-(``recall``, by a later run or by this one after the page was freed and loaded again) skips the
-emitter too. Its constants (helper functions, tables) are kept by reference, as the module and
-name they have in tuiemu (``refer``), so the block finds the very same objects again.
+the guest code the block is made of, its PC, TB flags and length limit, and the emitter itself. So
+the translator also keeps what it emitted (``remember``), keyed by a hash of the PC, flags, limit
+and tuiemu's own sources (``EMITTER``: a changed emitter never meets an older entry), each version
+checked by a hash of the guest code it was made of; a block found again (``recall``, by a later
+run or by this one after its code was loaded again) skips the emitter too. Its constants (helper
+functions, tables) are kept by reference, as the module and name they have in tuiemu (``refer``),
+so the block finds the very same objects again.
 
 The file lives in ``$TUIEMU_CODE_CACHE`` (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/tuiemu`` or ``~/.cache/tuiemu``. A process has one cache per directory, shared by
@@ -35,11 +36,11 @@ import threading
 import zlib
 from pathlib import Path
 from types import CodeType
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 MAX_ENTRIES = 120_000  # about 115 MB: a Linux boot's blocks and then some
 BATCH = 256            # new entries written together
-FILE = f"code2-{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}.sqlite3"
+FILE = f"code3-{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}.sqlite3"
 # Raw deflate with an 8 KiB window and less state: a block's code (1-3 KB) compresses as well as
 # with zlib's defaults, in about half the time.
 WBITS, MEMLEVEL = -13, 5
@@ -85,7 +86,7 @@ class CodeCache:
         self.db: Optional[sqlite3.Connection] = None
         self.opened = False
         self.pending: Dict[bytes, Tuple[CodeType, bytes]] = {}
-        self.pending_blocks: Dict[bytes, Tuple[bytes, Any, bytes]] = {}
+        self.pending_blocks: Dict[bytes, List[Tuple[bytes, bytes, Any, bytes]]] = {}  # key -> versions
 
     @staticmethod
     def source_key(source: str) -> bytes:
@@ -110,40 +111,45 @@ class CodeCache:
                         self._write()
         return code, False
 
-    def remember(self, key: bytes, source_key: bytes, entry: Any) -> None:
+    def remember(self, key: bytes, check: bytes, source_key: bytes, entry: Any) -> None:
         """Keep ``entry`` (what emitting a block produced, in types ``marshal`` writes; its code
-        compiled under ``source_key``) under ``key``."""
+        compiled under ``source_key``) under ``key``, as the version whose guest code hashes to
+        ``check`` (a key may have several: other code at the same address)."""
         if self.path is None:
             return
         blob = marshal.dumps(entry)  # a few hundred bytes: not worth compressing
         with self.lock:
             if self.path is not None:
-                self.pending_blocks[key] = (source_key, entry, blob)
+                self.pending_blocks.setdefault(key, []).append((check, source_key, entry, blob))
                 if len(self.pending_blocks) >= BATCH:
                     self._write()
 
-    def recall(self, key: bytes) -> Optional[Tuple[Any, bytes, CodeType]]:
-        """The entry ``remember`` kept under ``key``, its source key and its code; else None."""
+    def recall(self, key: bytes, check_of: Callable[[Any], bytes]) -> Optional[Tuple[Any, bytes, CodeType]]:
+        """The entry ``remember`` kept under ``key`` whose check is ``check_of(entry)`` (the hash
+        of the guest code it names, as that code is now), its source key and its code; else None."""
         with self.lock:
-            held = self.pending_blocks.get(key)
-            if held is not None:
-                source_key, entry, _ = held
-                code = self._lookup(source_key)
-            else:
-                db = self._connection()
-                if db is None:
-                    return None
-                try:  # the entry and its code in one query (the code may be pending still)
-                    row = _one(db, "SELECT b.source_key, b.entry, c.code FROM blocks AS b "
-                                   "LEFT JOIN code AS c ON c.key = b.source_key WHERE b.key = ?", (key,))
-                    if row is None:
-                        return None
-                    source_key, entry = row[0], marshal.loads(row[1])
-                    code = _unpack(row[2]) if row[2] is not None else self._lookup(source_key)
-                except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
-                    self._give_up(e)
-                    return None
-        return None if code is None else (entry, source_key, code)
+            for check, source_key, entry, _ in self.pending_blocks.get(key, ()):
+                if check_of(entry) == check:
+                    code = self._lookup(source_key)
+                    return None if code is None else (entry, source_key, code)
+            db = self._connection()
+            if db is None:
+                return None
+            try:  # the versions and their code in one query (a version's code may be pending still)
+                cur = db.execute("SELECT b.check_, b.source_key, b.entry, c.code FROM blocks AS b "
+                                 "LEFT JOIN code AS c ON c.key = b.source_key WHERE b.key = ?", (key,))
+                try:
+                    rows = cur.fetchall()
+                finally:
+                    cur.close()
+                for check, source_key, blob, code_blob in rows:
+                    entry = marshal.loads(blob)
+                    if check_of(entry) == check:
+                        code = _unpack(code_blob) if code_blob is not None else self._lookup(source_key)
+                        return None if code is None else (entry, source_key, code)
+            except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
+                self._give_up(e)
+        return None
 
     def flush(self) -> None:
         """Write what is pending (the machine calls it when a run ends; atexit does too)."""
@@ -176,8 +182,8 @@ class CodeCache:
                     _one(db, "PRAGMA journal_mode=WAL")
                     _one(db, "PRAGMA synchronous=NORMAL")  # a lost batch is only compiled again
                     _one(db, "CREATE TABLE IF NOT EXISTS code (key BLOB PRIMARY KEY, code BLOB NOT NULL)")
-                    _one(db, "CREATE TABLE IF NOT EXISTS blocks (key BLOB PRIMARY KEY, source_key BLOB NOT NULL,"
-                             " entry BLOB NOT NULL)")
+                    _one(db, "CREATE TABLE IF NOT EXISTS blocks (key BLOB NOT NULL, check_ BLOB NOT NULL,"
+                             " source_key BLOB NOT NULL, entry BLOB NOT NULL, PRIMARY KEY (key, check_))")
                     self._trim(db, "code")
                     self._trim(db, "blocks")
                     self.db = db
@@ -197,7 +203,8 @@ class CodeCache:
         if not self.pending and not self.pending_blocks:
             return
         code_rows = [(k, blob) for k, (_, blob) in self.pending.items()]
-        block_rows = [(k, sk, blob) for k, (sk, _, blob) in self.pending_blocks.items()]
+        block_rows = [(k, check, sk, blob) for k, versions in self.pending_blocks.items()
+                      for check, sk, _, blob in versions]
         self.pending.clear()
         self.pending_blocks.clear()
         db = self._connection()
@@ -206,7 +213,7 @@ class CodeCache:
         try:
             _one(db, "BEGIN")
             db.executemany("INSERT OR IGNORE INTO code (key, code) VALUES (?, ?)", code_rows).close()
-            db.executemany("INSERT OR IGNORE INTO blocks (key, source_key, entry) VALUES (?, ?, ?)",
+            db.executemany("INSERT OR IGNORE INTO blocks (key, check_, source_key, entry) VALUES (?, ?, ?, ?)",
                            block_rows).close()
             _one(db, "COMMIT")
         except sqlite3.Error as e:

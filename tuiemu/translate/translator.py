@@ -54,8 +54,8 @@ class Translator:
         flags and the length limit: the same block found again is not emitted again."""
         limit = max_insns or self.max_insns
         ppc, page, seq = self._open_page(x, pc, flags)
-        key = self._emitted_key(page, pc, flags, limit, breakpoints)
-        found = self.codes.recall(key) if key is not None else None
+        key = self._emitted_key(pc, flags, limit, breakpoints)
+        found = self.codes.recall(key, lambda entry: self._check(page, pc, entry)) if key is not None else None
         if found is not None:
             tb = self._recalled(found, pc, ppc, flags, page)
             tb.page_seqs = {ppc >> PAGE_SHIFT: seq}
@@ -70,20 +70,28 @@ class Translator:
             if key is not None:
                 entry = self._entry(b, owners, tb.size, page)
                 if entry is not None:
-                    self.codes.remember(key, source_key, entry)
+                    self.codes.remember(key, self._check(page, pc, entry), source_key, entry)
         x.counters.translated += 1
         return tb
 
-    def _emitted_key(self, page: PageCopy, pc: int, flags: int, limit: int, breakpoints: bool) -> Optional[bytes]:
-        """The code cache's key for what emitting this block produces; None when it is not kept
-        (no cache file, or a breakpoint on the page changes what is emitted)."""
+    def _emitted_key(self, pc: int, flags: int, limit: int, breakpoints: bool) -> Optional[bytes]:
+        """The code cache's key for what emitting the block at ``pc`` produces (one per version
+        of its code, see ``_check``); None when it is not kept (no cache file, or a breakpoint on
+        the page changes what is emitted)."""
         if self.codes.path is None:
             return None
         if breakpoints and any(bp >> PAGE_SHIFT == pc >> PAGE_SHIFT for bp in self.breakpoints):
             return None
-        h = hashlib.blake2b(EMITTER, digest_size=20)
-        h.update(page.mm)
-        h.update(f"{pc}:{flags}:{limit}".encode())
+        return hashlib.blake2b(EMITTER + f"{pc}:{flags}:{limit}".encode(), digest_size=20).digest()
+
+    @staticmethod
+    def _check(page: PageCopy, pc: int, entry: tuple) -> bytes:
+        """A hash of what emitting the block read of ``page``: its code, the 4 bytes after it (the
+        Thumb front end looks at the next halfword to decide where a block ends) and its literals."""
+        start = pc & (PAGE_SIZE - 1)
+        h = hashlib.blake2b(page.mm[start:min(start + entry[4] + 4, page.size)], digest_size=16)
+        for off, n in entry[8]:
+            h.update(page.mm[off:off + n])
         return h.digest()
 
     @staticmethod
