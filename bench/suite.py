@@ -8,13 +8,15 @@ Workloads (each in its own process, so its peak RSS is its own):
 * branchy       bench/guests/branchy.c: linked-list sort, matrix, a byte-driven state machine,
                 CRC16 at -O2 (CoreMark-shaped: short blocks, many branches), 1 vCPU
 * codeheavy     bench/guests/codeheavy.c: 3000 distinct functions called three times each (the
-                shape of an OS boot): first-execution cost, i.e. translation, dominates
+                shape of an OS boot): first-execution cost, i.e. translation, dominates;
+                codeheavy/warm runs it again with the code cache the first run filled
 * nbody         bench/guests/nbody.c: n-body in double and a single-precision matrix multiply,
                 hard float (VFP), self-checking, 1 vCPU
 * smp_spinlock, smp_atomics, bench_smp   4 vCPUs, in --threads multi and --threads single
 * startup       `tuiemu run hello.elf`, the whole process
 
-Figures: guest MIPS (instructions / seconds of the run itself), blocks translated per second,
+Every run has a code cache of its own, empty unless the case says warm. Figures: guest MIPS
+(instructions / seconds of the run itself), blocks translated per second,
 peak RSS, and each workload's wall time under qemu-system-arm when it is installed. With
 ``--json`` the results are written for a later ``--compare``, which prints new/old ratios.
 PyPy needs pyelftools: ``pypy3 -m venv .venv-pypy && .venv-pypy/bin/pip install pyelftools``,
@@ -30,6 +32,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional
@@ -44,17 +47,19 @@ class Case(NamedTuple):
     elf: Path
     smp: int = 1
     threads: str = "single"
+    warm: bool = False  # run once before, so the code cache holds its blocks (else the cache starts empty)
 
 
 CASES = [
     Case("bench", CONF / "bench.elf"),
     Case("branchy", OWN / "branchy.elf"),
     Case("codeheavy", OWN / "codeheavy.elf"),
+    Case("codeheavy/warm", OWN / "codeheavy.elf", warm=True),
     Case("nbody", OWN / "nbody.elf"),
     *(Case(f"{g}/{t}", CONF / f"{g}.elf", 4, t) for g in ("smp_spinlock", "smp_atomics", "bench_smp")
       for t in ("multi", "single")),
 ]
-QUICK = {"bench", "branchy", "codeheavy", "smp_spinlock/multi", "smp_spinlock/single"}
+QUICK = {"bench", "branchy", "codeheavy", "codeheavy/warm", "smp_spinlock/multi", "smp_spinlock/single"}
 
 CHILD = r"""
 import json, resource, sys, time
@@ -78,9 +83,13 @@ print(json.dumps({"exit": code, "wall": wall, "insns": m.total_insns(), "tbs": t
 
 
 def run_case(python: str, case: Case) -> Dict[str, Any]:
+    """One run, with a code cache of its own: empty, or filled by a run before (``case.warm``)."""
     cfg = {"elf": str(case.elf), "smp": case.smp, "threads": case.threads}
-    p = subprocess.run([python, "-c", CHILD, json.dumps(cfg), str(REPO)], capture_output=True, text=True,
-                       cwd=REPO, timeout=3600)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, TUIEMU_CODE_CACHE=cache)
+        for _ in range(2 if case.warm else 1):
+            p = subprocess.run([python, "-c", CHILD, json.dumps(cfg), str(REPO)], capture_output=True, text=True,
+                               cwd=REPO, timeout=3600, env=env)
     if p.returncode != 0:
         return {"error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"status {p.returncode}"}
     r = json.loads(p.stdout.strip().splitlines()[-1])

@@ -242,14 +242,19 @@ def refer(consts: Dict[str, Any]) -> Optional[List[Tuple[str, str, str]]]:
     out = []
     for name, value in consts.items():
         where = _names.get(id(value))
-        if where is None or _resolve(*where) is not value:
+        if where is None or _held(*where) is not value:
             if len(sys.modules) != _indexed[0]:  # a module loaded since may hold it
                 _index()
                 where = _names.get(id(value))
-            if where is None or _resolve(*where) is not value:
+            if where is None or _held(*where) is not value:
                 return None
         out.append((name, *where))
     return out
+
+
+def _held(module: str, attr: str) -> Any:
+    """What ``module.attr`` is now (``_names`` may be stale), without importing anything."""
+    return getattr(sys.modules.get(module), attr, None)
 
 
 def resolve(refs: List[Tuple[str, str, str]]) -> Dict[str, Any]:
