@@ -271,6 +271,31 @@ def test_tb_inspector_shows_generated_source() -> None:
         finish(m)
 
 
+def test_the_tb_inspector_footer_fits_100_columns() -> None:
+    """Over the inspector the footer shows its own keys (q and esc go back) and the dashboard's
+    run/pause, step and help whole (the keys for the code view under it are off there)."""
+    m = machine_for(SMP_DEBUG, 1, threads="single")
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("t")
+            await until(pilot, lambda: app.model.hot_tbs, what="hot blocks")
+            app.panes["tbs"].list.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, TBInspector), what="the inspector")
+            words = ["esc back", "r refresh", "1-9 follow exit N", "space run/pause", "s step", "? help"]
+            await until(pilot, lambda: all(f" {w} " in f" {bottom_line(app)} " for w in words),
+                        timeout=10, what="the inspector's footer")
+            assert "g run to" not in bottom_line(app) and "b break" not in bottom_line(app)
+            await pilot.press("b")  # off here: no breakpoint set under the inspector
+            assert not m.runctl.breakpoint_list()
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
 def test_help_lists_every_key_in_words() -> None:
     m = machine_for(guest("hello"), 1, held=True)
 

@@ -51,6 +51,7 @@ PANES = {"code": ("Code", "c"), "regs": ("Registers", "r"), "memory": ("Memory",
          "tbs": ("TB cache", "t"), "tlb": ("TLBs", "T"), "events": ("Events", "e"), "console": ("Console", "o")}
 # the footer shows the pane keys together, as "c r m l t T e o panes" (from 100 columns on)
 PANE_KEYS = Binding.Group("panes")
+MAIN_SCREEN_ONLY = {"pane", "pause_one", "run_to", "breakpoint"}  # see Dashboard.check_action
 
 
 # the help screen's longer words for the footer's short ones
@@ -248,10 +249,11 @@ class Dashboard(App[int]):
             yield p[active]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
-        """The pane keys belong to the main screen: over the TB inspector they neither act on the
-        tabs hidden under it nor take room in its footer."""
+        """The pane keys, and the keys that act on the code view (pause cpu, run to, break), belong
+        to the main screen: over the TB inspector they neither act on what is hidden under it nor
+        take room in its footer, where its own keys, run/pause, step and help must fit."""
         stack = self.screen_stack
-        if action == "pane" and stack and self.screen is not stack[0]:
+        if action in MAIN_SCREEN_ONLY and stack and self.screen is not stack[0]:
             return False
         return True
 
