@@ -14,7 +14,7 @@ from tuiemu.machine import Machine
 from tuiemu.translate import codecache
 
 from ..conftest import guest, guest_cpus
-from ..elfgen import BASE, exit_with, write_program
+from ..elfgen import BASE, exit_with, mov32, write_program
 
 LITERAL = 32  # the word index of the literal the LDR reads
 
@@ -145,3 +145,27 @@ def test_a_conformance_guest_gets_back_every_block_as_emitted(name: str, cache_d
     before, again = blocks(first), blocks(second)
     common = set(before) & set(again)
     assert len(common) > 0.9 * len(again) > 0 and all(again[k] == before[k] for k in common)
+
+
+def straddle_program() -> List[int]:
+    """ARM code calls Thumb code whose last block on the page ends where a 32-bit instruction
+    (mov.w r0, #1) straddles the page end (the front end decided that from the halfword after the block); the
+    next halfwords add 5 and return: r4 = 6, exit 0."""
+    entry = BASE + 0xF00
+    code = mov32(3, entry | 1) + [0xE12FFF33, 0xE1A04000] + exit_with(0, BASE + 0x8000)  # blx r3; r4 = r0
+    halves = [0x2000] + [0xBF00] * ((0xFFE - 0xF02) // 2) + [0xF04F, 0x0001, 0x3005, 0x4770, 0xBF00]  # movs, nops
+    code += [0] * ((entry - BASE) // 4 - len(code))
+    return code + [halves[i] | halves[i + 1] << 16 for i in range(0, len(halves), 2)]
+
+
+def test_a_thumb_block_cut_before_a_straddling_instruction_gets_its_source_back(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = run(tmp_path, straddle_program(), "first")
+    codecache.shared(cache_dir).flush()
+    monkeypatch.setattr(codecache, "_shared", {})
+    second = run(tmp_path, straddle_program(), "second")
+    assert first[0] == second[0] == 6
+    cut = [tb for tb in second[1].cache.map.values() if tb.pc + tb.size == BASE + 0xFFE]
+    assert len(cut) == 1 and not cut[0].source  # recalled
+    assert blocks(second[1]) == blocks(first[1])
+

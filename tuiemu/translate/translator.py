@@ -23,6 +23,7 @@ from .tbcache import TB
 
 MAX_INSNS = 48
 STEP_KEY = 1 << 30  # in the flags of a single step's block: above every TB flag (core/state.py TBF_*)
+T32_PREFIX = 0xF000  # a halfword that starts a 32-bit Thumb instruction
 
 
 class Translator:
@@ -50,8 +51,9 @@ class Translator:
 
         The block is decoded from a copy of its page taken after the page was protected, so the
         bytes it was built from are exactly what it remembers for later IC invalidation. What
-        emitting it produced is kept in the code cache under a key made of that copy, the PC, the
-        flags and the length limit: the same block found again is not emitted again."""
+        emitting it produced is kept in the code cache under its PC, flags and length limit,
+        checked by what emitting read of that copy: the same block found again is not emitted
+        again."""
         limit = max_insns or self.max_insns
         ppc, page, seq = self._open_page(x, pc, flags)
         key = self._emitted_key(pc, flags, limit, breakpoints)
@@ -135,6 +137,10 @@ class Translator:
         for lo, hi in tb.ranges:
             image[lo - base:hi - base] = tb.code_bytes[pos:pos + hi - lo]
             pos += hi - lo
+        if tb.flags & TBF_THUMB and (tb.pc & (PAGE_SIZE - 1)) + tb.size == PAGE_SIZE - 2:
+            # the block stopped before a 32-bit instruction that straddles the page end: the front
+            # end decided that from its first halfword, which is not part of the block's code
+            image[PAGE_SIZE - 2:] = T32_PREFIX.to_bytes(2, "little")
         flags = tb.flags & ~STEP_KEY
         limit = 1 if tb.flags & STEP_KEY else self.max_insns
         b = self._emit(None, tb.pc, flags, limit, False, tb.ppc, PageCopy(base, bytes(image)), 0)
