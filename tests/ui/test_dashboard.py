@@ -245,19 +245,24 @@ def test_breakpoint_by_symbol_stops_the_guest_there() -> None:
         finish(m)
 
 
+async def open_inspector(app: Dashboard, pilot: Any) -> TBInspector:
+    """Open the TB inspector on the hottest block, from the TB cache pane."""
+    await pilot.press("t")
+    await until(pilot, lambda: app.model.hot_tbs, what="hot blocks")
+    app.panes["tbs"].list.focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TBInspector), what="the inspector")
+    assert isinstance(app.screen, TBInspector)
+    return app.screen
+
+
 def test_tb_inspector_shows_generated_source() -> None:
     m = machine_for(SMP_DEBUG, 1, threads="single")
 
     async def body() -> None:
         app = Dashboard(m, line_table=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("t")
-            await until(pilot, lambda: app.model.hot_tbs, what="hot blocks")
-            app.panes["tbs"].list.focus()
-            await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, TBInspector), what="the inspector")
-            inspector: Optional[TBInspector] = app.screen  # type: ignore[assignment]
-            assert inspector is not None
+            inspector = await open_inspector(app, pilot)
             python = text_of(inspector.query_one("#python"))
             assert "def " in python and "R[" in python or "R =" in python, python[:400]
             guest_text = text_of(inspector.query_one("#guest"))
@@ -279,11 +284,7 @@ def test_the_tb_inspector_footer_fits_100_columns() -> None:
     async def body() -> None:
         app = Dashboard(m, line_table=False)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press("t")
-            await until(pilot, lambda: app.model.hot_tbs, what="hot blocks")
-            app.panes["tbs"].list.focus()
-            await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, TBInspector), what="the inspector")
+            await open_inspector(app, pilot)
             words = ["esc back", "r refresh", "1-9 follow exit N", "space run/pause", "s step", "? help"]
             await until(pilot, lambda: all(f" {w} " in f" {bottom_line(app)} " for w in words),
                         timeout=10, what="the inspector's footer")

@@ -36,7 +36,7 @@ import threading
 import zlib
 from pathlib import Path
 from types import CodeType
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 MAX_ENTRIES = 120_000  # about 115 MB: a Linux boot's blocks and then some
 BATCH = 256            # new entries written together
@@ -44,6 +44,9 @@ FILE = f"code3-{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()
 # Raw deflate with an 8 KiB window and less state: a block's code (1-3 KB) compresses as well as
 # with zlib's defaults, in about half the time.
 WBITS, MEMLEVEL = -13, 5
+# an emitted block's versions under one key, each with its code
+_VERSIONS = ("SELECT b.check_, b.source_key, b.entry, c.code FROM blocks AS b "
+             "LEFT JOIN code AS c ON c.key = b.source_key WHERE b.key = ?")
 
 
 def _pack(obj: Any) -> bytes:
@@ -124,29 +127,15 @@ class CodeCache:
                 if len(self.pending_blocks) >= BATCH:
                     self._write()
 
-    def recall(self, key: bytes, check_of: Callable[[Any], bytes]) -> Optional[Tuple[Any, bytes, CodeType]]:
+    def recall(self, key: bytes, check_of: Callable[[Any], bytes]) -> Optional[Tuple[Any, CodeType]]:
         """The entry ``remember`` kept under ``key`` whose check is ``check_of(entry)`` (the hash
-        of the guest code it names, as that code is now), its source key and its code; else None."""
+        of the guest code it names, as that code is now), and its code; else None."""
         with self.lock:
-            for check, source_key, entry, _ in self.pending_blocks.get(key, ()):
-                if check_of(entry) == check:
-                    code = self._lookup(source_key)
-                    return None if code is None else (entry, source_key, code)
-            db = self._connection()
-            if db is None:
-                return None
-            try:  # the versions and their code in one query (a version's code may be pending still)
-                cur = db.execute("SELECT b.check_, b.source_key, b.entry, c.code FROM blocks AS b "
-                                 "LEFT JOIN code AS c ON c.key = b.source_key WHERE b.key = ?", (key,))
-                try:
-                    rows = cur.fetchall()
-                finally:
-                    cur.close()
-                for check, source_key, blob, code_blob in rows:
-                    entry = marshal.loads(blob)
+            try:
+                for check, source_key, entry, code_blob in self._versions(key):
                     if check_of(entry) == check:
                         code = _unpack(code_blob) if code_blob is not None else self._lookup(source_key)
-                        return None if code is None else (entry, source_key, code)
+                        return None if code is None else (entry, code)
             except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
                 self._give_up(e)
         return None
@@ -170,6 +159,16 @@ class CodeCache:
         except (sqlite3.Error, ValueError, EOFError, TypeError, zlib.error) as e:
             self._give_up(e)
             return None
+
+    def _versions(self, key: bytes) -> Iterator[Tuple[bytes, bytes, Any, Optional[bytes]]]:
+        """(check, source key, entry, compressed code or None) of each version kept under ``key``:
+        the unwritten ones, then the file's, with their code in the same query."""
+        for check, source_key, entry, _ in self.pending_blocks.get(key, ()):
+            yield check, source_key, entry, None
+        db = self._connection()
+        if db is not None:
+            for check, source_key, blob, code_blob in _all(db, _VERSIONS, (key,)):
+                yield check, source_key, marshal.loads(blob), code_blob
 
     def _connection(self) -> Optional[sqlite3.Connection]:
         if not self.opened:
@@ -276,6 +275,15 @@ def _index() -> None:
             for attr, value in list(vars(mod).items()):
                 if not attr.startswith("__"):
                     _names.setdefault(id(value), (modname, attr))
+
+
+def _all(db: sqlite3.Connection, query: str, args: Tuple = ()) -> List[Tuple]:
+    """Every row of ``query``, the cursor closed (see ``_one``)."""
+    cur = db.execute(query, args)
+    try:
+        return cur.fetchall()
+    finally:
+        cur.close()
 
 
 def _one(db: sqlite3.Connection, query: str, args: Tuple = ()) -> Optional[Tuple]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from types import CodeType
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from ..core.exceptions import EXC_PABT, GuestAbort
 from ..core.state import TBF_PRIV, TBF_THUMB
@@ -24,6 +24,20 @@ from .tbcache import TB
 MAX_INSNS = 48
 STEP_KEY = 1 << 30  # in the flags of a single step's block: above every TB flag (core/state.py TBF_*)
 T32_PREFIX = 0xF000  # a halfword that starts a 32-bit Thumb instruction
+
+
+class Emitted(NamedTuple):
+    """What the code cache keeps of an emitted block: everything its TB is built from but its
+    source (``Translator.source_of``), its code and its literals' bytes (read from the page)."""
+    owners: Tuple[int, ...]
+    refs: List[Tuple[str, str, str]]  # its constants (codecache.refer)
+    insn_pcs: Tuple[int, ...]
+    exits: Tuple[int, ...]
+    size: int
+    saves: Tuple[Tuple[int, str], ...]
+    counter: Optional[Tuple[str, int]]
+    insn_it: Tuple[int, ...]
+    literals: List[Tuple[int, int]]  # (page offset, length) of the literals it folded
 
 
 class Translator:
@@ -57,7 +71,7 @@ class Translator:
         limit = max_insns or self.max_insns
         ppc, page, seq = self._open_page(x, pc, flags)
         key = self._emitted_key(pc, flags, limit, breakpoints)
-        found = self.codes.recall(key, lambda entry: self._check(page, pc, entry)) if key is not None else None
+        found = self.codes.recall(key, lambda entry: self._check(page, pc, Emitted(*entry))) if key else None
         if found is not None:
             tb = self._recalled(found, pc, ppc, flags, page)
             tb.page_seqs = {ppc >> PAGE_SHIFT: seq}
@@ -71,8 +85,8 @@ class Translator:
             tb.insn_it = list(b.insn_it)
             if key is not None:
                 entry = self._entry(b, owners, tb.size, page)
-                if entry is not None:
-                    self.codes.remember(key, self._check(page, pc, entry), source_key, entry)
+                if entry is not None:  # kept as a plain tuple: marshal writes no other
+                    self.codes.remember(key, self._check(page, pc, entry), source_key, tuple(entry))
         x.counters.translated += 1
         return tb
 
@@ -87,41 +101,39 @@ class Translator:
         return hashlib.blake2b(EMITTER + f"{pc}:{flags}:{limit}".encode(), digest_size=20).digest()
 
     @staticmethod
-    def _check(page: PageCopy, pc: int, entry: tuple) -> bytes:
+    def _check(page: PageCopy, pc: int, entry: Emitted) -> bytes:
         """A hash of what emitting the block read of ``page``: its code, the 4 bytes after it (the
         Thumb front end looks at the next halfword to decide where a block ends) and its literals."""
         start = pc & (PAGE_SIZE - 1)
-        h = hashlib.blake2b(page.mm[start:min(start + entry[4] + 4, page.size)], digest_size=16)
-        for off, n in entry[8]:
+        h = hashlib.blake2b(page.mm[start:min(start + entry.size + 4, page.size)], digest_size=16)
+        for off, n in entry.literals:
             h.update(page.mm[off:off + n])
         return h.digest()
 
     @staticmethod
-    def _entry(b: Block, owners: List[int], size: int, page: PageCopy) -> Optional[tuple]:
-        """What the code cache keeps of an emitted block (see ``_recalled``), all but its source
-        (``source_of``); None if a constant cannot be kept by reference or the block read code
-        from another page."""
+    def _entry(b: Block, owners: List[int], size: int, page: PageCopy) -> Optional[Emitted]:
+        """What the code cache keeps of emitted block ``b``; None if a constant cannot be kept
+        by reference or the block read code from another page."""
         if (b.start_pc & (PAGE_SIZE - 1)) + size > PAGE_SIZE:  # an instruction straddles the page end
             return None
         refs = codecache.refer(b.consts)
         if refs is None:
             return None
         literals = [(pa - page.base, len(data)) for pa, data in b.code_refs]
-        return (tuple(owners), refs, tuple(b.insn_pcs), tuple(b.exits), size, b.saves(), b.counter(),
-                tuple(b.insn_it), literals)
+        return Emitted(tuple(owners), refs, tuple(b.insn_pcs), tuple(b.exits), size, b.saves(), b.counter(),
+                       tuple(b.insn_it), literals)
 
-    def _recalled(self, found: Tuple[Any, bytes, CodeType], pc: int, ppc: int, flags: int, page: PageCopy) -> TB:
+    def _recalled(self, found: Tuple[Any, CodeType], pc: int, ppc: int, flags: int, page: PageCopy) -> TB:
         """The block the code cache's entry describes, its literals read from this page copy (its
         source is left empty: ``source_of`` emits it again when someone wants to read it)."""
-        entry, _, code = found
-        owners, refs, insn_pcs, exits, size, saves, counter, insn_it, literals = entry
-        fn, links, _ = self._function(code, True, f"<tb {pc:#010x}>", codecache.resolve(refs), len(exits))
-        tb = TB(fn, pc, ppc, flags, list(insn_pcs), list(owners), list(exits), links, [ppc >> PAGE_SHIFT],
-                "", size)
-        tb.saves, tb.counter = saves, counter
-        refs_read = [(page.base + off, page.mm[off:off + n]) for off, n in literals]
-        tb.ranges, tb.code_bytes = self._code_of(refs_read, page, ppc, size)
-        tb.insn_it = list(insn_it)
+        e, code = Emitted(*found[0]), found[1]
+        fn, links, _ = self._function(code, True, f"<tb {pc:#010x}>", codecache.resolve(e.refs), len(e.exits))
+        tb = TB(fn, pc, ppc, flags, list(e.insn_pcs), list(e.owners), list(e.exits), links, [ppc >> PAGE_SHIFT],
+                "", e.size)
+        tb.saves, tb.counter = e.saves, e.counter
+        refs_read = [(page.base + off, page.mm[off:off + n]) for off, n in e.literals]
+        tb.ranges, tb.code_bytes = self._code_of(refs_read, page, ppc, e.size)
+        tb.insn_it = list(e.insn_it)
         self.emitted_found += 1
         return tb
 
