@@ -106,7 +106,7 @@ class Machine:
 
         # translation
         self.cache = TBCache(self.code, self.events, [v.jump_cache for v in self.vcpus])
-        self.code.invalidate_hook = self.cache.invalidate_code
+        self.code.invalidate_hook = self._code_written
         self.space.on_write.append(lambda pa, n: self.code.notify_write(pa, n, CAUSE_DMA))
         self.codes = codecache.shared(codecache.default_directory() if code_cache else None)
         self.translator = Translator(self.space, self.code, self.codes, max_insns=1 if interp else MAX_INSNS)
@@ -250,6 +250,15 @@ class Machine:
 
     def total_insns(self) -> int:
         return sum(v.counters.insns for v in self.vcpus)
+
+    def _code_written(self, ppn: int, lo: int, hi: int, cause: str, who: int = -1) -> int:
+        """A write landed on translated code: drop its blocks, and end the writing vCPU's stretch
+        at its block's end, as a block that loops on itself (one that went on past a branch to
+        the code it rewrites) would otherwise run the code it replaced again."""
+        dropped = self.cache.invalidate_code(ppn, lo, hi, cause, who)
+        if dropped and who >= 0:
+            self.vcpus[who].exit_request = True
+        return dropped
 
     def _request_flush(self, vcpu: VCPU, cause: str = "cache full") -> None:
         """The TB cache is full: flush it all, with every other vCPU out of translated code."""

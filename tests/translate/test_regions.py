@@ -205,4 +205,6 @@ def test_timer_interrupts_and_cross_modified_code_meet_regions(threads: str) -> 
     m.load_elf(str(demo / "smp_demo.elf"))
     assert m.run() == 0
     assert bytes(console.captured) == (demo / "expected_rounds2.txt").read_bytes()
-    assert m.cache.stats.regions >= 4 and all(v.counters.irqs > 0 for v in m.vcpus)
+    # its three outer loops run as regions (the inner ones are single blocks that loop on
+    # themselves, having gone on past their conditional branches)
+    assert m.cache.stats.regions >= 3 and all(v.counters.irqs > 0 for v in m.vcpus)

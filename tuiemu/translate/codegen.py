@@ -124,6 +124,7 @@ class Block:
         self.page_seqs: Dict[int, int] = {}  # code page -> write sequence when its translation began
         self.loops = False
         self.ended = False
+        self.last_target = -1  # the last static exit's target (frontend.emit_insn: may the block go on)
         self.cur_pc = pc
         self.cur_size = 4
         self.reads_pc = False  # does the current instruction read PC (a literal pool access)
@@ -294,6 +295,7 @@ class Block:
         """Leave for a known PC; the exit can be chained to the next TB. A jump back to the
         block's own start loops inside the block (bounded, and only while no exit is requested)."""
         target &= 0xFFFFFFFF
+        self.last_target = target
         if target in self.internal:
             self._jump_inside(target)
             return
@@ -321,6 +323,15 @@ class Block:
         self.emit(f"_pc = {target:#x}")
         self.emit("continue")
         self.ended = True
+
+    def leave_if(self, expr: str) -> None:
+        """Leave for the next instruction when ``expr`` holds at run time (a helper that went on
+        asked for the dispatcher); else the block goes on."""
+        self.open_if(expr)
+        self.emit(f"R[15] = {self.next_pc:#x}")
+        self._exit("None")
+        self.close_if()
+        self.ended = False
 
     def _exit(self, value: str) -> None:
         """Return ``value`` (the next TB or None) once the registers are stored back."""
@@ -398,6 +409,7 @@ class Block:
             out.append(f"    {counter[0]} = 0")
             owners.append(-1)
         tail = bool(wb) and sum(1 for _, text in self.lines if text.startswith(_EXIT)) > 1
+        last = len(self.insn_pcs) - 1
         shift = -1  # the body's lines were emitted at indent 2
         if self.loops or tail:
             out.append("    while True:")
@@ -413,6 +425,8 @@ class Block:
             if text.startswith(_EXIT):
                 value = text[len(_EXIT):]
                 lines = [f"_r = {value}", "break"] if tail else ([wb] if wb else []) + [f"return {value}"]
+                if owner < last:  # a taken branch before the block's end: the dispatcher counts them all
+                    lines.insert(0, f"X.extra_insns -= {last - owner}")
                 out += [pad + line for line in lines]
                 owners += [owner] * len(lines)
                 continue

@@ -53,10 +53,17 @@ def rt_undefined(x: Any, insn: int) -> None:
     x.undefined(insn)
 
 
+# Conditional branches a block goes on past (plain B, its own condition, not inside an IT block):
+# the not-taken path stays in the block instead of costing a return to the dispatcher.
+GOES_ON = frozenset({"b", "t_b"})
+
+
 def emit_insn(b: Block, decoded: Optional[Tuple[Pattern, Args]], word: int, cond: Optional[int] = None) -> None:
     """Emit one instruction, wrapped in its condition (``cond``, else its cond field, else AL); a
-    conditional block-ender also gets the fall-through exit. An encoding no pattern matches, or
-    whose handler returns False, takes the Undefined Instruction exception."""
+    conditional block-ender also gets the fall-through exit, except a plain conditional branch
+    (``GOES_ON``) to anywhere but the block's start (that one loops inside the block), after which
+    the block goes on. An encoding no pattern matches, or whose handler returns False, takes the
+    Undefined Instruction exception."""
     args = Args() if decoded is None else decoded[1]
     args["insn"] = word
     if b.cur_pc in b.breakpoints:  # stop before the instruction, which is not executed
@@ -72,5 +79,10 @@ def emit_insn(b: Block, decoded: Optional[Tuple[Pattern, Args]], word: int, cond
     if expr is not None:
         b.emit("pass")
         b.close_if()
-        if b.ended:
+        if not b.ended:
+            return
+        if (cond is None and decoded is not None and decoded[0].handler in GOES_ON and not args.get("l")
+                and b.last_target != b.start_pc):
+            b.ended = False
+        else:
             b.exit_static(b.next_pc)

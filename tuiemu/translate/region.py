@@ -78,21 +78,22 @@ def source(blocks: Iterable[Block]) -> Optional[Tuple[str, List[int], List[int],
     owners = [-1] * len(out)
     local: List[int] = []
     base = 0
+    wbc = f"{wb}; X.extra_insns += _c" if wb else "X.extra_insns += _c"
     for k, b in enumerate(blocks):
         n = len(b.insn_pcs)
         out.append(f"        {'if' if k == 0 else 'elif'} _pc == {b.start_pc:#x}:")
         owners.append(-1)
-        leave = f"{wb}; X.extra_insns += _c + {n}" if wb else f"X.extra_insns += _c + {n}"
-        expand = {_WB: leave, _WBC: f"{wb}; X.extra_insns += _c" if wb else "X.extra_insns += _c",
-                  _COUNT: f"_c += {n}"}
-        for (ind, text), owner in zip(b.lines, b.line_insn):
+        for (ind, text), at in zip(b.lines, b.line_insn):
             pad = "    " * (ind + 1)
-            owner = base + owner if owner >= 0 else -1
-            if text.startswith(_EXIT):
-                out += [pad + leave, pad + "return " + text[len(_EXIT):]]
-                owners += [owner, owner]
+            owner = base + at if at >= 0 else -1
+            ran = at + 1  # the block's instructions up to this line's (a block goes on past a branch)
+            if text.startswith(_EXIT) or text == _WB:
+                leave = f"{wb}; X.extra_insns += _c + {ran}" if wb else f"X.extra_insns += _c + {ran}"
+                lines = [leave, "return " + text[len(_EXIT):]] if text != _WB else [leave]
+                out += [pad + line for line in lines]
+                owners += [owner] * len(lines)
                 continue
-            out.append(pad + expand.get(text, text))
+            out.append(pad + (wbc if text == _WBC else f"_c += {ran}" if text == _COUNT else text))
             owners.append(owner)
         local += range(n)
         base += n

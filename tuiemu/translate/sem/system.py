@@ -81,6 +81,12 @@ def rt_mcr(x: Any, key: tuple, value: int, insn: int) -> None:
     x.mcr(key, value, insn)
 
 
+def rt_tlbi(x: Any, key: tuple, value: int) -> None:
+    """TLB maintenance from inside a block: it may ask for the dispatcher (X.exit_request) to
+    stop the world before the next instruction (Maintenance.tlb)."""
+    x.platform.sysreg_write(x, key, value & 0xFFFFFFFF)
+
+
 def rt_mrrc(x: Any, key: tuple, rt: int, rt2: int, insn: int) -> None:
     value = x.platform.sysreg_read(x, key)
     if value is None:
@@ -315,6 +321,10 @@ def mcr(b: Block, a: Args) -> bool:
         b.exit_helper("MCR", rt_mcr, f"X, {key!r}, {b.reg(a.rt)}, {a.insn:#x}")
     elif store[0] == "isb":
         b.exit_static(b.next_pc)
+    elif store[0] == "tlb":  # a flush page by page loops in one block
+        b.const("TLBI", rt_tlbi)
+        b.emit(f"TLBI(X, {key!r}, {b.reg(a.rt)})")
+        b.leave_if("X.exit_request")
     elif store[0] == "attr":  # ("nop",): nothing to emit
         _, attr, wmask = store
         value = b.reg(a.rt)
