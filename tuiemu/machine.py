@@ -121,8 +121,8 @@ class Machine:
         self.uart = PL011(self.console, irq=lambda level: self.gic.set_irq(UART_IRQ, level), lock=self.space.io_lock,
                           on_first_access=lambda: self.host_input.uart_touched())
         # stdin for the UART or semihosting console reads, whichever the guest uses first (cli starts the pump)
-        self.host_input = HostInput(sys.stdin.buffer if sys.stdin is not None else None, self.uart.feed,
-                                    on_quit=lambda: self.exit(0))
+        self.host_input: HostInput = HostInput(sys.stdin.buffer if sys.stdin is not None else None, self.uart.feed,
+                                                on_quit=lambda: self.exit(0))
         self.space.add(MMIORegion("gicd", GICD_BASE, GICD_SIZE, self.gic.distributor))
         self.space.add(MMIORegion("gicc", GICC_BASE, GICC_SIZE, self.gic.cpu_interface))
         self.space.add(MMIORegion("uart", UART_BASE, 0x1000, self.uart))

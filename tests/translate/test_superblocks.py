@@ -178,3 +178,31 @@ def test_a_page_by_page_tlb_flush_loop_runs_as_one_block(tmp_path: Path, threads
     assert m.vcpus[0].counters.insns == ref.vcpus[0].counters.insns
     if not (broadcast and threads == "multi"):
         assert m.vcpus[0].counters.tbs < pages // 10
+
+
+ICIMVAU = 0xEE070F35  # mcr p15, 0, r0, c7, c5, 1
+
+
+@pytest.mark.parametrize("threads", ["single", "multi"])
+def test_a_line_by_line_icache_invalidation_loop_runs_as_one_block(tmp_path: Path, threads: str) -> None:
+    """Linux cleans and invalidates the code it wrote line by line (ICIMVAU every 64 bytes): over
+    the loop's own page here. Its code has not changed, so nothing is dropped and the loop stays in
+    its block; then code written by a store runs (the store dropped the stale block it replaced)."""
+    lines = 4096 // 64
+    code = mov32(0, BASE) + mov32(1, BASE + 4096) + [0xE3A04000]  # mov r4, #0
+    loop = BASE + 4 * len(code)
+    code += [ICIMVAU, 0xE2800040, 0xE1500001, bcond(loop + 12, loop, 0x3)]  # add r0, #64; cmp; bcc loop
+    target = BASE + 4 * (len(code) + 6)
+    code += mov32(2, target) + mov32(3, 0xE3A04007)  # the word for mov r4, #7
+    code += [0xE5823000, ICIMVAU | 2 << 12]  # str r3, [r2]; mcr p15, 0, r2, c7, c5, 1
+    assert BASE + 4 * len(code) == target
+    code += [0xE3A04001] + exit_with(0, EXIT_BLOCK)  # mov r4, #1 (rewritten to #7 before it runs)
+    elf = str(write_program(tmp_path / "ic.elf", code))
+    m = Machine(ncpus=2, threads=threads, console=Console(out=None))
+    m.load_elf(elf)
+    ref = Machine(ncpus=2, interp=True, console=Console(out=None))
+    ref.load_elf(elf)
+    assert m.run() == 0 and ref.run() == 0
+    assert m.vcpus[0].R[4] == ref.vcpus[0].R[4] == 7
+    assert m.vcpus[0].counters.insns == ref.vcpus[0].counters.insns
+    assert m.vcpus[0].counters.tbs < lines // 4

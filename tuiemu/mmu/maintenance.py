@@ -10,12 +10,13 @@
   keep ASIDs, so the ASID forms flush everything (over-invalidation is allowed).
 * Instruction-cache invalidation: stores to code are caught as they land, so
   only code changed by a store that raced with its translation can be stale;
-  the TB cache compares its blocks with the bytes they came from.
+  the TB cache compares the blocks of such pages (by address: if it is one)
+  with the bytes they came from.
 * ATS1C{P,U}{R,W}: PAR gets the physical page or the fault status.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
 from ..core.events import EventBus
 from ..core.exceptions import GuestAbort
@@ -35,32 +36,37 @@ class Maintenance:
         self.revalidate = revalidate
 
     def tlb(self, vcpu: Any, op: str, value: int) -> None:
+        """Linux flushes a range page by page (flush_tlb_kernel_range): this runs for each page."""
         broadcast = op.endswith("IS")
-        local = op[:-2] if broadcast else op
-        kind = KINDS[local]
-        targets = self.vcpus if broadcast else [vcpu]
-
-        def flush(v: Any) -> int:
-            return v.flush_page_translations(value) if kind in ("MVA", "MVAA") else v.flush_translations()
-
-        def work() -> None:
-            dropped = sum(flush(v) for v in targets)
-            self.events.emit("tlb_flush", vcpu.index, op=op, kind=kind, va=value, broadcast=broadcast,
-                             targets=[v.index for v in targets], dropped=dropped)
         if broadcast and len(self.vcpus) > 1:
-            self.safe.run(work, op, requester=vcpu)
+            self.safe.run(lambda: self._flush(vcpu, op, value, self.vcpus), op, requester=vcpu)
         else:
-            work()
+            self._flush(vcpu, op, value, self.vcpus if broadcast else (vcpu,))
+
+    def _flush(self, vcpu: Any, op: str, value: int, targets: Sequence[Any]) -> None:
+        broadcast = op.endswith("IS")
+        kind = KINDS[op[:-2] if broadcast else op]
+        dropped = 0
+        for v in targets:
+            dropped += v.flush_page_translations(value) if kind in ("MVA", "MVAA") else v.flush_translations()
+        self.events.emit("tlb_flush", vcpu.index, op=op, kind=kind, va=value, broadcast=broadcast,
+                         targets=[v.index for v in targets], dropped=dropped)
 
     def cache(self, vcpu: Any, op: str, value: int) -> None:
+        """Dropping translated code asks the vCPU to leave its block (it may be the one dropped:
+        translated code calls this without ending its block, see plain_write in core/cp15.py)."""
         if op in ("ICIALLU", "ICIALLUIS"):
-            self.revalidate(None, vcpu.index)
+            dropped = self.revalidate(None, vcpu.index)
         elif op == "ICIMVAU":
             try:
                 ppn = vcpu.tlb.translate(value, READ, 1) >> 12
             except GuestAbort:  # nothing mapped there: no code to invalidate
                 return
-            self.revalidate([ppn], vcpu.index)
+            dropped = self.revalidate([ppn], vcpu.index)
+        else:
+            return
+        if dropped:
+            vcpu.exit_request = True
 
     @staticmethod
     def translate_address(vcpu: Any, op: str, va: int) -> int:

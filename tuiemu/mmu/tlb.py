@@ -69,6 +69,7 @@ class SoftTLB:
         # (first vpn, pages) of every translation bigger than a page that filled entries: they go
         # together when an address in any of their pages is invalidated (flush_page)
         self.large: Set[Tuple[int, int]] = set()
+        self._maps = self.rmap + self.wmap + self.gmap  # what flush_page drops a page from
         self.counters = TLBCounters()
         self.monitor_held = False  # this vCPU's slow STREX/SWP holds the exclusive monitor's lock
         # What translated code unpacks at block entry, one tuple per privilege.
@@ -157,7 +158,7 @@ class SoftTLB:
                     self.large.discard(span)
                     first, end = min(first, span[0]), max(end, span[0] + pages)
         dropped = 0
-        maps = self.rmap + self.wmap + self.gmap
+        maps = self._maps
         entries = self.entries
         for page in range(first, end):
             for d in maps:

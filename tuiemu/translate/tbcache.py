@@ -219,10 +219,13 @@ class TBCache:
     def revalidate(self, read: Callable[[int, int], bytes], ppns: Optional[List[int]] = None,
                    who: int = -1) -> int:
         """IC invalidation: drop every TB whose code no longer matches the bytes it was translated from,
-        on ``ppns`` or (None) on every page a store may have changed unseen (``CodePages.suspects``)."""
+        on the pages a store may have changed unseen (``CodePages.suspects``), of ``ppns`` if given.
+        A store that was seen has already dropped the code it wrote: Linux invalidates by line
+        (ICIMVAU) over every page it writes code to, and comparing each time cost it dearly."""
         dropped = 0
         with self.lock:
-            for ppn in self.code.suspects() if ppns is None else ppns:
+            suspects = self.code.suspects()
+            for ppn in suspects if ppns is None else [p for p in ppns if p in suspects]:
                 stale = [tb for tb in self.by_page.get(ppn, ()) if tb.code_bytes != b"".join(
                     read(lo, hi - lo) for lo, hi in tb.ranges)]
                 self._drop_on_page(ppn, stale, "cache maintenance")
