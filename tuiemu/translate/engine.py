@@ -67,19 +67,22 @@ class Engine:
                 try:
                     while True:
                         if nxt is None:
+                            pc = R[15]
                             flags = st.tb_flags
-                            key = (flags << 32) | R[15]
+                            key = (flags << 32) | pc
                             tb = jc.get(key)
                             if tb is None:
-                                tb = self.find_tb(x, R[15], flags)
+                                tb = self.find_tb(x, pc, flags)
                                 jc[key] = tb
-                                jc_pages.add(R[15] >> PAGE_SHIFT)
+                                jc_pages.add(pc >> PAGE_SHIFT)
                                 if not tb.valid:
                                     jc.pop(key, None)
                             else:
                                 jc_hits += 1
-                            if chain and prev is not None and prev.unlinked and prev.flags == flags:
-                                self._maybe_link(prev, tb, R[15])
+                            # a static exit not chained yet (a dynamic one goes through here every time)
+                            if (prev is not None and prev.unlinked and chain and pc in prev.exits
+                                    and prev.flags == flags):
+                                self._maybe_link(prev, tb, pc)
                         else:
                             tb = nxt
                         n = tb.execs = tb.execs + 1
@@ -147,10 +150,9 @@ class Engine:
         return tb
 
     def _maybe_link(self, prev: TB, tb: TB, pc: int) -> None:
-        """Chain prev's static exit to tb when both sit on the same guest page."""
-        exits = prev.exits
-        if pc in exits and (pc >> PAGE_SHIFT) == (prev.pc >> PAGE_SHIFT):
-            slot = exits.index(pc)
+        """Chain prev's static exit to ``pc`` (tb) when both sit on the same guest page."""
+        if (pc >> PAGE_SHIFT) == (prev.pc >> PAGE_SHIFT):
+            slot = prev.exits.index(pc)
             if prev.links[slot] is None:
                 self.cache.link(prev, slot, tb)
 
