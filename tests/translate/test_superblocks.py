@@ -61,11 +61,13 @@ def arm_expected(n: int) -> Tuple[int, int]:
     return r0, r3
 
 
-def run_both(tmp_path: Path, code: List[int], threads: str, regions: bool) -> Tuple[Machine, Machine]:
+def run_both(tmp_path: Path, code: List[int], threads: str, regions: bool = True,
+             ncpus: int = 1) -> Tuple[Machine, Machine]:
+    """``code`` run to its exit translated (with or without regions) and in the one-instruction mode."""
     elf = str(write_program(tmp_path / "prog.elf", code))
-    m = Machine(threads=threads, console=Console(out=None))
+    m = Machine(ncpus=ncpus, threads=threads, console=Console(out=None))
     m.engine.regions = regions
-    ref = Machine(interp=True, console=Console(out=None))
+    ref = Machine(ncpus=ncpus, interp=True, console=Console(out=None))
     m.load_elf(elf)
     ref.load_elf(elf)
     assert m.run() == 0 and ref.run() == 0
@@ -164,12 +166,7 @@ def test_a_page_by_page_tlb_flush_loop_runs_as_one_block(tmp_path: Path, threads
     loop = BASE + 4 * len(code)
     code += [op, 0xE2800A01, 0xE1500001, bcond(loop + 12, loop, 0x3)]  # add r0, #4096; cmp r0, r1; bcc
     code += exit_with(0, EXIT_BLOCK)
-    elf = str(write_program(tmp_path / "flush.elf", code))
-    m = Machine(ncpus=2, threads=threads, console=Console(out=None))
-    m.load_elf(elf)
-    ref = Machine(ncpus=2, interp=True, console=Console(out=None))
-    ref.load_elf(elf)
-    assert m.run() == 0 and ref.run() == 0
+    m, ref = run_both(tmp_path, code, threads, ncpus=2)
     flushes = [e for e in m.events.recent(10_000, {"tlb_flush"}) if e.vcpu == 0]
     assert len(flushes) == pages
     assert [e.info["va"] for e in flushes] == [0x10000000 + 4096 * i for i in range(pages)]
@@ -197,12 +194,7 @@ def test_a_line_by_line_icache_invalidation_loop_runs_as_one_block(tmp_path: Pat
     code += [0xE5823000, ICIMVAU | 2 << 12]  # str r3, [r2]; mcr p15, 0, r2, c7, c5, 1
     assert BASE + 4 * len(code) == target
     code += [0xE3A04001] + exit_with(0, EXIT_BLOCK)  # mov r4, #1 (rewritten to #7 before it runs)
-    elf = str(write_program(tmp_path / "ic.elf", code))
-    m = Machine(ncpus=2, threads=threads, console=Console(out=None))
-    m.load_elf(elf)
-    ref = Machine(ncpus=2, interp=True, console=Console(out=None))
-    ref.load_elf(elf)
-    assert m.run() == 0 and ref.run() == 0
+    m, ref = run_both(tmp_path, code, threads, ncpus=2)
     assert m.vcpus[0].R[4] == ref.vcpus[0].R[4] == 7
     assert m.vcpus[0].counters.insns == ref.vcpus[0].counters.insns
     assert m.vcpus[0].counters.tbs < lines // 4
