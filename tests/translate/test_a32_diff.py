@@ -81,6 +81,10 @@ EDGE = [
     # usat r0, #0, r1 / ssat r0, #32, r1, asr #32
     ([encode("1110 0110111 sat:5 rd:4 imm5:5 sh:1 01 rn:4", sat=0, rd=0, imm5=0, sh=0, rn=1),
       encode("1110 0110101 sat:5 rd:4 imm5:5 sh:1 01 rn:4", sat=31, rd=2, imm5=0, sh=1, rn=1)], {1: 0x80000001}),
+] + [
+    # cmp, cmn, subs, adds with #0 (emitted without the arithmetic): C and V from no carry, no overflow
+    ([encode("1110 001 op:4 1 0001 0000 0000 00000000", op=op)], {1: value})
+    for op in (0b1010, 0b1011, 0b0010, 0b0100) for value in (0, 0x80000000, 0xFFFFFFFF, 0x7FFFFFFF)
 ]
 
 

@@ -101,6 +101,13 @@ def alu(b: Block, op: int, s: bool, rd: int, rn: int, op2: str, carry: Optional[
         if not s:
             return write_result(b, rd, f"({x} {sign} {y}{extra}) & {M}", s)
         x, y = b.as_local(x), b.as_local(y)
+        if y == "0" and not extra:  # CMP rn, #0 and friends: the result is rn, no carry out, no overflow
+            b.set_flag("cf", "0" if adding else "1")
+            b.set_flag("vf", "0")
+            b.set_nz(x)
+            if op not in NO_DEST:
+                write_result(b, rd, x, s)
+            return
         t = b.tmp("w")
         res = b.tmp("r")
         b.emit(f"{t} = {x} {sign} {y}{extra}")
