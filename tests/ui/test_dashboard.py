@@ -233,9 +233,13 @@ def test_breakpoint_by_symbol_stops_the_guest_there() -> None:
             await pilot.pause()
             app.screen.query_one("Input").value = "bump"
             await pilot.press("enter")
+            bump = {"reason": "breakpoint", "pc": m.image.lookup("bump")}
+            # run_to is None until the prompt's answer is handled too: wait for it to be set (or done)
+            await until(pilot, lambda: app.run_to is not None or any(m.runctl.stop_reason(v) == bump
+                                                                     for v in m.vcpus), what="the run begun")
             await until(pilot, lambda: app.run_to is None, what="a vCPU at bump")
             hit = m.vcpus[app.model.selected]  # the dashboard selects the vCPU that got there
-            assert m.runctl.stop_reason(hit) == {"reason": "breakpoint", "pc": m.image.lookup("bump")}
+            assert m.runctl.stop_reason(hit) == bump
             assert hit.R[15] == m.image.lookup("bump")
             assert m.image.lookup("bump") not in m.runctl.breakpoint_list()  # the temporary one is gone
             await until(pilot, lambda: all(m.runctl.is_stopped(v) for v in m.vcpus), what="the others held")
