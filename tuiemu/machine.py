@@ -111,8 +111,8 @@ class Machine:
         self.codes = codecache.shared(codecache.default_directory() if code_cache else None)
         self.translator = Translator(self.space, self.code, self.codes, max_insns=1 if interp else MAX_INSNS)
         self.engine = Engine(self.translator, self.cache, chain=not interp, request_flush=self._request_flush)
-        self.maintenance = Maintenance(self.vcpus, self.safe, self.events,
-                                       lambda ppns, who: self.cache.revalidate(self.space.read_bytes, ppns, who))
+        self.maintenance = Maintenance(self.vcpus, self.safe, self.events, lambda ppns, who: self._code_dropped(
+            self.cache.revalidate(self.space.read_bytes, ppns, who), who))
 
         # devices
         self.clock = GuestClock(self.total_insns)
@@ -121,8 +121,8 @@ class Machine:
         self.uart = PL011(self.console, irq=lambda level: self.gic.set_irq(UART_IRQ, level), lock=self.space.io_lock,
                           on_first_access=lambda: self.host_input.uart_touched())
         # stdin for the UART or semihosting console reads, whichever the guest uses first (cli starts the pump)
-        self.host_input: HostInput = HostInput(sys.stdin.buffer if sys.stdin is not None else None, self.uart.feed,
-                                                on_quit=lambda: self.exit(0))
+        self.host_input = HostInput(sys.stdin.buffer if sys.stdin is not None else None, self.uart.feed,
+                                    on_quit=lambda: self.exit(0))
         self.space.add(MMIORegion("gicd", GICD_BASE, GICD_SIZE, self.gic.distributor))
         self.space.add(MMIORegion("gicc", GICC_BASE, GICC_SIZE, self.gic.cpu_interface))
         self.space.add(MMIORegion("uart", UART_BASE, 0x1000, self.uart))
@@ -252,10 +252,13 @@ class Machine:
         return sum(v.counters.insns for v in self.vcpus)
 
     def _code_written(self, ppn: int, lo: int, hi: int, cause: str, who: int = -1) -> int:
-        """A write landed on translated code: drop its blocks, and end the writing vCPU's stretch
-        at its block's end, as a block that loops on itself (one that went on past a branch to
-        the code it rewrites) would otherwise run the code it replaced again."""
-        dropped = self.cache.invalidate_code(ppn, lo, hi, cause, who)
+        """A write landed on translated code: drop its blocks."""
+        return self._code_dropped(self.cache.invalidate_code(ppn, lo, hi, cause, who), who)
+
+    def _code_dropped(self, dropped: int, who: int) -> int:
+        """When vCPU ``who`` (a store, an IC invalidation) dropped translated code, it leaves its
+        block: that may be the block dropped, and one that loops on itself (or went on past a
+        branch to the code it rewrites) would run the replaced code again."""
         if dropped and who >= 0:
             self.vcpus[who].exit_request = True
         return dropped

@@ -168,9 +168,9 @@ def plain_read(key: tuple, priv: bool) -> Optional[Tuple[str, Any]]:
 
 def plain_write(key: tuple, priv: bool) -> Optional[Tuple[Any, ...]]:
     """How translated code may perform a write itself: ("nop",) for maintenance with no effect
-    here, ("isb",) for CP15ISB (the next instruction starts a block, as after ISB), ("call",
-    kind, op) for TLB and instruction cache maintenance (a hook of that kind that changes no
-    register: the block goes on unless it asked for the dispatcher), ("attr", attribute, write
+    here, ("isb",) for CP15ISB (the next instruction starts a block, as after ISB), ("call",)
+    for TLB and instruction cache maintenance (``write`` changes no register: the block goes on
+    unless the operation asked for the dispatcher), ("attr", attribute, write
     mask) for a register that is only stored; None when ``write`` must run and end the block
     (other side effects, or UNDEFINED at this privilege)."""
     maint = _MAINT.get(key)
@@ -179,7 +179,7 @@ def plain_write(key: tuple, priv: bool) -> Optional[Tuple[Any, ...]]:
         if op == "CP15ISB":
             return ("isb",)
         if kind in ("tlb", "cache") and op not in _NO_EFFECT and _maint_allowed(op, priv):
-            return ("call", kind, op)
+            return ("call",)
         return ("nop",) if op in _NO_EFFECT and _maint_allowed(op, priv) else None
     if key[0] == 14:
         return None

@@ -13,7 +13,6 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Protocol, Set
 
-from .cp15 import SysregHooks
 from .exceptions import EXC_DABT, EXC_FIQ, EXC_IRQ, EXC_PABT, EXC_SVC, EXC_UND, take_exception
 from .runstate import RunState
 from .state import MODE_HYP, MODE_MON, MODE_USR, PSR_F, PSR_I, PSR_T, CPUState, bank_of
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
 
 class Platform(Protocol):
     """What the board offers a vCPU (the machine implements it)."""
-
-    sysregs: SysregHooks  # side effects of system registers (translated code calls some directly)
 
     def semihost(self, vcpu: VCPU) -> None: ...
     def hvc(self, vcpu: VCPU, imm: int) -> bool: ...

@@ -39,12 +39,11 @@ class Maintenance:
         """Linux flushes a range page by page (flush_tlb_kernel_range): this runs for each page."""
         broadcast = op.endswith("IS")
         if broadcast and len(self.vcpus) > 1:
-            self.safe.run(lambda: self._flush(vcpu, op, value, self.vcpus), op, requester=vcpu)
+            self.safe.run(lambda: self._flush(vcpu, op, value, self.vcpus, True), op, requester=vcpu)
         else:
-            self._flush(vcpu, op, value, self.vcpus if broadcast else (vcpu,))
+            self._flush(vcpu, op, value, self.vcpus if broadcast else (vcpu,), broadcast)
 
-    def _flush(self, vcpu: Any, op: str, value: int, targets: Sequence[Any]) -> None:
-        broadcast = op.endswith("IS")
+    def _flush(self, vcpu: Any, op: str, value: int, targets: Sequence[Any], broadcast: bool) -> None:
         kind = KINDS[op[:-2] if broadcast else op]
         dropped = 0
         for v in targets:
@@ -53,20 +52,14 @@ class Maintenance:
                          targets=[v.index for v in targets], dropped=dropped)
 
     def cache(self, vcpu: Any, op: str, value: int) -> None:
-        """Dropping translated code asks the vCPU to leave its block (it may be the one dropped:
-        translated code calls this without ending its block, see plain_write in core/cp15.py)."""
         if op in ("ICIALLU", "ICIALLUIS"):
-            dropped = self.revalidate(None, vcpu.index)
+            self.revalidate(None, vcpu.index)
         elif op == "ICIMVAU":
             try:
                 ppn = vcpu.tlb.translate(value, READ, 1) >> 12
             except GuestAbort:  # nothing mapped there: no code to invalidate
                 return
-            dropped = self.revalidate([ppn], vcpu.index)
-        else:
-            return
-        if dropped:
-            vcpu.exit_request = True
+            self.revalidate([ppn], vcpu.index)
 
     @staticmethod
     def translate_address(vcpu: Any, op: str, va: int) -> int:

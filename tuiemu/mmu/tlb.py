@@ -69,7 +69,7 @@ class SoftTLB:
         # (first vpn, pages) of every translation bigger than a page that filled entries: they go
         # together when an address in any of their pages is invalidated (flush_page)
         self.large: Set[Tuple[int, int]] = set()
-        self._maps = self.rmap + self.wmap + self.gmap  # what flush_page drops a page from
+        self._maps = self.rmap + self.wmap + self.gmap  # what the flushes drop pages from
         self.counters = TLBCounters()
         self.monitor_held = False  # this vCPU's slow STREX/SWP holds the exclusive monitor's lock
         # What translated code unpacks at block entry, one tuple per privilege.
@@ -137,7 +137,7 @@ class SoftTLB:
     # ---- flushes (run by the owning vCPU only) ---------------------------
     def flush_all(self) -> int:
         dropped = len(self.entries)
-        for d in self.rmap + self.wmap + self.gmap:
+        for d in self._maps:
             d.clear()
         self.entries.clear()
         self.large.clear()

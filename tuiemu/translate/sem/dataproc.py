@@ -102,22 +102,20 @@ def alu(b: Block, op: int, s: bool, rd: int, rn: int, op2: str, carry: Optional[
             return write_result(b, rd, f"({x} {sign} {y}{extra}) & {M}", s)
         x, y = b.as_local(x), b.as_local(y)
         if y == "0" and not extra:  # CMP rn, #0 and friends: the result is rn, no carry out, no overflow
+            res = x
             b.set_flag("cf", "0" if adding else "1")
             b.set_flag("vf", "0")
-            b.set_nz(x)
-            if op not in NO_DEST:
-                write_result(b, rd, x, s)
-            return
-        t = b.tmp("w")
-        res = b.tmp("r")
-        b.emit(f"{t} = {x} {sign} {y}{extra}")
-        b.emit(f"{res} = {t} & {M}")
-        if adding:
-            b.set_flag("cf", f"{t} >> 32")
-            b.set_flag("vf", f"({x} ^ {res}) & ({y} ^ {res})")
         else:
-            b.set_flag("cf", f"{t} >= 0")
-            b.set_flag("vf", f"({x} ^ {y}) & ({x} ^ {res})")
+            t = b.tmp("w")
+            res = b.tmp("r")
+            b.emit(f"{t} = {x} {sign} {y}{extra}")
+            b.emit(f"{res} = {t} & {M}")
+            if adding:
+                b.set_flag("cf", f"{t} >> 32")
+                b.set_flag("vf", f"({x} ^ {res}) & ({y} ^ {res})")
+            else:
+                b.set_flag("cf", f"{t} >= 0")
+                b.set_flag("vf", f"({x} ^ {y}) & ({x} ^ {res})")
         b.set_nz(res)
     if op in NO_DEST:
         return

@@ -81,16 +81,11 @@ def rt_mcr(x: Any, key: tuple, value: int, insn: int) -> None:
     x.mcr(key, value, insn)
 
 
-def rt_tlbi(x: Any, op: str, value: int) -> None:
-    """TLB maintenance from inside a block: it may ask for the dispatcher (X.exit_request) to
-    stop the world before the next instruction (Maintenance.tlb)."""
-    x.platform.sysregs.tlb_maintenance(x, op, value)
-
-
-def rt_icache(x: Any, op: str, value: int) -> None:
-    """Instruction cache invalidation from inside a block: it asks for the dispatcher when it
-    dropped translated code (Maintenance.cache), which may be the running block's."""
-    x.platform.sysregs.cache_maintenance(x, op, value)
+def rt_maintain(x: Any, key: tuple, value: int) -> None:
+    """TLB or instruction-cache maintenance from inside a block, which goes on: the operation
+    asks for the dispatcher (X.exit_request) when the world must stop before the next
+    instruction (a broadcast) or when it dropped translated code (maybe the running block's)."""
+    x.platform.sysreg_write(x, key, value)
 
 
 def rt_mrrc(x: Any, key: tuple, rt: int, rt2: int, insn: int) -> None:
@@ -327,10 +322,9 @@ def mcr(b: Block, a: Args) -> bool:
         b.exit_helper("MCR", rt_mcr, f"X, {key!r}, {b.reg(a.rt)}, {a.insn:#x}")
     elif store[0] == "isb":
         b.exit_static(b.next_pc)
-    elif store[0] == "call":  # a flush or invalidation line by line loops in one block
-        _, kind, op = store
-        name = b.const("TLBI", rt_tlbi) if kind == "tlb" else b.const("ICACHE", rt_icache)
-        b.emit(f"{name}(X, {op!r}, {b.reg(a.rt)})")
+    elif store[0] == "call":  # a flush or invalidation page by page, or line by line, loops in one block
+        b.const("MAINTAIN", rt_maintain)
+        b.emit(f"MAINTAIN(X, {key!r}, {b.reg(a.rt)})")
         b.leave_if("X.exit_request")
     elif store[0] == "attr":  # ("nop",): nothing to emit
         _, attr, wmask = store
