@@ -93,9 +93,10 @@ class Machine:
         # vCPUs: in single-thread mode one thread serves them all, so they share one wake condition
         shared_wake = threading.Condition(threading.Lock()) if threads == "single" else None
         self.vcpus: List[VCPU] = []
+        tlb_epoch = [0]  # bumped by broadcast page invalidations (mmu/tlb.py)
         for i in range(ncpus):
             state = CPUState(i)
-            tlb = SoftTLB(state, self.space, self.code, self.watchpoints, self.exclusive)
+            tlb = SoftTLB(state, self.space, self.code, self.watchpoints, self.exclusive, tlb_epoch)
             self.code.track_write_maps(tlb.wmap, tlb.gmap)
             wake = shared_wake or threading.Condition(threading.Lock())
             self.vcpus.append(VCPU(state, self, tlb, self.exclusive, wake))
@@ -112,7 +113,7 @@ class Machine:
         self.translator = Translator(self.space, self.code, self.codes, max_insns=1 if interp else MAX_INSNS)
         self.engine = Engine(self.translator, self.cache, chain=not interp, request_flush=self._request_flush)
         self.maintenance = Maintenance(self.vcpus, self.safe, self.events, lambda ppns, who: self._code_dropped(
-            self.cache.revalidate(self.space.read_bytes, ppns, who), who))
+            self.cache.revalidate(self.space.read_bytes, ppns, who), who), tlb_epoch)
 
         # devices
         self.clock = GuestClock(self.total_insns)

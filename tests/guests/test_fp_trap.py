@@ -61,8 +61,10 @@ def test_dashboard_events_pane_filters_fp_traps() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             # the engine counts every trap; the dashboard's event log is a bounded ring it polls, so
             # under load it may hold fewer than all twelve
-            await until(pilot, lambda: m.finished and any(e.kind == "fp_trap" for e in app.model.events),
-                        timeout=120, what="the guest's FP traps")
+            # every event of the finished run polled (the newest one in the model's log)
+            await until(pilot, lambda: m.finished and app.model.events and app.model.events[-1].seq == m.events.seq,
+                        timeout=120, what="the guest's end and all its events")
+            assert any(e.kind == "fp_trap" for e in app.model.events)
             assert m.vcpus[0].counters.fp_traps == 12
             shown = sum(e.kind == "fp_trap" for e in app.model.events)
             await pilot.press("f")

@@ -26,6 +26,16 @@ def test_tlb_invalidation_by_address_drops_the_whole_section_or_large_page(threa
     assert r.code == 0, r.err
 
 
+@pytest.mark.parametrize("threads", ["multi", "single"])
+def test_a_page_invalidated_everywhere_is_not_translated_the_old_way_by_the_other_cpu(threads: str) -> None:
+    """CPU0 remaps pages and invalidates them with TLBIMVAAIS while CPU1 reads them, holding some
+    of them in its TLB and walking others (in multi mode both run at once): what CPU1 reads after
+    seeing a round comes through that round's mapping."""
+    r = run_cli(HERE / "tlb_race.elf", "-smp", "2", "--threads", threads)
+    assert r.out == (HERE / "tlb_race.expected").read_bytes(), r.err
+    assert r.code == 0, r.err
+
+
 @pytest.mark.parametrize("mode", ["translated", "interp"])
 def test_system_registers_accessed_inline_match_qemu(mode: str) -> None:
     """Thread ID registers written and read back in one block, ID registers, a set/way clean loop,

@@ -139,6 +139,12 @@ class VCPU:
             self.jump_pages.clear()
         return dropped
 
+    def may_hold(self, vpn: int) -> bool:
+        """Might this vCPU translate page ``vpn`` without a walk: through its TLB, or a jump-cache
+        block on it (or on the page before, which a block may run into)? Another vCPU's broadcast
+        invalidation asks, and skips stopping this one when not (mmu/tlb.py)."""
+        return self.tlb.holds(vpn) or vpn in self.jump_pages or vpn - 1 in self.jump_pages
+
     def set_run_state(self, st: RunState) -> None:
         if st != self.run_state:
             self.run_state = st

@@ -13,11 +13,14 @@ page leaves every TLB's page write maps, and a store to a guarded granule
 writes under the monitor lock (through the slow path or the granule map). A
 store that had passed its fast-path check before the guard can still land
 later; the guard is settled once every vCPU that was inside translated code
-then has left it (the safe-work grace period), and a STREX on an unsettled
-guard fails (the architecture lets STREX fail at any time; the guest retries)
-after asking those vCPUs to leave at their next block boundary. Waiting instead could deadlock two STREXes on
-each other. SWP cannot fail and keeps the lock alone: a racing plain store can
-still be lost under it.
+then has left it (the safe-work grace period): LDREX asks them to leave at
+their next block boundary, and a STREX on an unsettled guard fails (the
+architecture lets STREX fail at any time; the guest retries). Waiting instead
+could deadlock two STREXes on each other. The failing vCPU then yields as for
+YIELD: under the GIL the vCPUs it waits for cannot leave while it spins, and
+spinning on a new guard was a third of a multi-threaded Linux boot (10 M failed
+STREXes for 59,000 guards). SWP cannot fail and keeps the lock alone: a racing
+plain store can still be lost under it.
 
 The common case runs on the soft TLB's fast maps: LDREX reads through the page
 read map, and a STREX whose page (write map) or granule (granule map) the TLB
@@ -88,6 +91,12 @@ class ExclusiveMonitor:
         seen.pop(x.index, None)  # this vCPU's own stores are behind it
         if seen:
             self.settling[granule] = seen
+            self._hurry(seen)
+
+    def _hurry(self, seen: Dict[int, int]) -> None:
+        for v in self.vcpus:
+            if v.index in seen:
+                v.exit_request = True
 
     def _settled(self, x: Any, granule: int) -> bool:
         seen = self.settling.get(granule)
@@ -96,9 +105,8 @@ class ExclusiveMonitor:
         if self.done_since(seen):
             self.settling.pop(granule, None)
             return True
-        for v in self.vcpus:
-            if v.index in seen:
-                v.exit_request = True
+        self._hurry(seen)
+        x.yield_()
         return False
 
     def load(self, x: Any, addr: int, size: int, priv: int) -> int:

@@ -5,8 +5,12 @@
   that translated it) and, if it may hold blocks from those pages, its jump
   cache; the Inner Shareable forms (…IS) are broadcast:
   they run as stop-the-world work, so every target has flushed before the
-  issuing vCPU executes its next instruction. Either way a ``tlb_flush`` event
-  records origin, targets, kind and entries dropped. The soft TLB does not
+  issuing vCPU executes its next instruction. A broadcast by address whose
+  page no other vCPU holds (``VCPU.may_hold``; the walks that race with that
+  look, mmu/tlb.py) has nothing to do elsewhere and stops nobody: Linux
+  remaps one fixmap page at a time, tens of thousands of them while booting.
+  Either way a ``tlb_flush`` event records origin, targets, kind, entries
+  dropped and whether the world stopped. The soft TLB does not
   keep ASIDs, so the ASID forms flush everything (over-invalidation is allowed).
 * Instruction-cache invalidation: stores to code are caught as they land, so
   only code changed by a store that raced with its translation can be stale;
@@ -21,35 +25,51 @@ from typing import Any, Callable, List, Optional, Sequence
 from ..core.events import EventBus
 from ..core.exceptions import GuestAbort
 from ..core.safework import SafeWork
+from .address_space import PAGE_SHIFT
 from .pagetable import READ, WRITE
 
 KINDS = {"TLBIALL": "ALL", "TLBIASID": "ASID", "TLBIMVA": "MVA", "TLBIMVAA": "MVAA"}
+BY_ADDRESS = ("MVA", "MVAA")
 
 Revalidate = Callable[[Optional[List[int]], int], int]  # (physical pages or None for all, who) -> TBs dropped
 
 
 class Maintenance:
-    def __init__(self, vcpus: List[Any], safe: SafeWork, events: EventBus, revalidate: Revalidate) -> None:
+    def __init__(self, vcpus: List[Any], safe: SafeWork, events: EventBus, revalidate: Revalidate,
+                 tlb_epoch: List[int]) -> None:
         self.vcpus = vcpus
         self.safe = safe
         self.events = events
         self.revalidate = revalidate
+        self.tlb_epoch = tlb_epoch  # shared with every SoftTLB (mmu/tlb.py)
 
     def tlb(self, vcpu: Any, op: str, value: int) -> None:
         """Linux flushes a range page by page (flush_tlb_kernel_range): this runs for each page."""
         broadcast = op.endswith("IS")
-        if broadcast and len(self.vcpus) > 1:
-            self.safe.run(lambda: self._flush(vcpu, op, value, self.vcpus, True), op, requester=vcpu)
-        else:
-            self._flush(vcpu, op, value, self.vcpus if broadcast else (vcpu,), broadcast)
-
-    def _flush(self, vcpu: Any, op: str, value: int, targets: Sequence[Any], broadcast: bool) -> None:
         kind = KINDS[op[:-2] if broadcast else op]
+        if not broadcast or len(self.vcpus) == 1:
+            self._flush(vcpu, op, kind, value, (vcpu,), broadcast, (vcpu,), False)
+        elif self.safe.serial:  # the others are between blocks already
+            self._flush(vcpu, op, kind, value, self.vcpus, True, self.vcpus, False)
+        elif kind in BY_ADDRESS and not self._held_elsewhere(vcpu, value):
+            self._flush(vcpu, op, kind, value, (vcpu,), True, self.vcpus, False)
+        else:
+            self.safe.run(lambda: self._flush(vcpu, op, kind, value, self.vcpus, True, self.vcpus, True),
+                          op, requester=vcpu)
+
+    def _held_elsewhere(self, vcpu: Any, va: int) -> bool:
+        self.tlb_epoch[0] += 1  # before looking: a walk racing with the look drops what it filled
+        vpn = (va & 0xFFFFFFFF) >> PAGE_SHIFT
+        return any(v.may_hold(vpn) for v in self.vcpus if v is not vcpu)
+
+    def _flush(self, vcpu: Any, op: str, kind: str, value: int, flushed: Sequence[Any], broadcast: bool,
+               targets: Sequence[Any], stopped: bool) -> None:
+        """``flushed``: the vCPUs that had something to drop, of ``targets``."""
         dropped = 0
-        for v in targets:
-            dropped += v.flush_page_translations(value) if kind in ("MVA", "MVAA") else v.flush_translations()
+        for v in flushed:
+            dropped += v.flush_page_translations(value) if kind in BY_ADDRESS else v.flush_translations()
         self.events.emit("tlb_flush", vcpu.index, op=op, kind=kind, va=value, broadcast=broadcast,
-                         targets=[v.index for v in targets], dropped=dropped)
+                         targets=[v.index for v in targets], dropped=dropped, stopped=stopped)
 
     def cache(self, vcpu: Any, op: str, value: int) -> None:
         if op in ("ICIALLU", "ICIALLUIS"):

@@ -11,6 +11,15 @@ written through the slow path, so data beside code stays cheap to write (a
 guarded granule is written under the exclusive monitor's lock).
 Only the owning vCPU fills or flushes its TLB; the code-page tracker and the
 exclusive monitor may drop write entries (a dict pop, atomic).
+
+A broadcast invalidation of one page skips stopping the world when no other vCPU holds anything
+for the page (``holds``, mmu/maintenance.py). A walk racing with that look could insert the old
+translation just after it, so every vCPU shares an epoch, a one-item list: the invalidating vCPU
+bumps it before it looks, and a fill that saw the epoch move while it walked drops its own entry.
+One side always sees the other: the looker finds the entry, or the filler finds the bump (each of
+their steps is a single subscript or dict operation, which free-threaded CPython makes atomic and
+sequentially consistent as well). Two bumps racing may store the same value: the later looker's
+page-table write then came before the filler read the epoch, so the filler read the new table.
 """
 from __future__ import annotations
 
@@ -50,8 +59,9 @@ class SoftTLB:
     """Built by the machine, which also registers ``wmap`` and ``gmap`` with the code-page tracker."""
 
     def __init__(self, cpu: CPUState, space: AddressSpace, code: CodePages, watch: Watchpoints,
-                 exclusive: ExclusiveMonitor) -> None:
+                 exclusive: ExclusiveMonitor, epoch: List[int]) -> None:
         self.cpu = cpu
+        self.epoch = epoch  # shared by every vCPU's TLB (module docstring)
         self.space = space
         self.code = code
         self.watch = watch
@@ -83,6 +93,7 @@ class SoftTLB:
         m = self.entries.get((vpn, priv))
         if m is None or not m[1 + access]:
             self.counters.misses += 1
+            epoch = self.epoch[0]
             m = walk(self.cpu, self.space, va, access, bool(priv))
             self.entries[(vpn, priv)] = m
             if m.span > PAGE_SHIFT:
@@ -90,6 +101,8 @@ class SoftTLB:
                 self.large.add((vpn & -pages, pages))
             self.counters.fills += 1
             self._fill_fast(vpn, m, priv)
+            if self.epoch[0] != epoch:  # a broadcast invalidation may have missed it: this access only
+                self.flush_page(va)
         return m.ppage | (va & 0xFFF)
 
     def _fill_fast(self, vpn: int, m: Mapping, priv: int) -> None:
@@ -133,6 +146,15 @@ class SoftTLB:
     def fetch_phys(self, va: int, priv: int) -> int:
         """Physical address of an instruction fetch (raises a prefetch abort)."""
         return self.translate(va, EXEC, priv)
+
+    def holds(self, vpn: int) -> bool:
+        """Might this TLB translate page ``vpn``? Asked by other vCPUs' broadcast invalidations
+        (only lookups: safe while the owner fills)."""
+        entries = self.entries
+        if (vpn, PRIV) in entries or (vpn, USER) in entries or any(vpn in d for d in self._maps):
+            return True
+        large = self.large
+        return any((vpn & -pages, pages) in large for pages in LARGE_SPANS)
 
     # ---- flushes (run by the owning vCPU only) ---------------------------
     def flush_all(self) -> int:

@@ -53,6 +53,7 @@ class Engine:
         st = x.state
         jc = x.jump_cache
         jc_pages = x.jump_pages
+        tlb_epoch = x.tlb.epoch
         chain = self.chain
         region_after = REGION_AFTER if self.regions else -1
         executed = 0
@@ -72,10 +73,11 @@ class Engine:
                             key = (flags << 32) | pc
                             tb = jc.get(key)
                             if tb is None:
+                                epoch = tlb_epoch[0]
                                 tb = self.find_tb(x, pc, flags)
                                 jc[key] = tb
                                 jc_pages.add(pc >> PAGE_SHIFT)
-                                if not tb.valid:
+                                if not tb.valid or tlb_epoch[0] != epoch:  # (see mmu/tlb.py)
                                     jc.pop(key, None)
                             else:
                                 jc_hits += 1

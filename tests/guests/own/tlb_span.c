@@ -9,19 +9,14 @@
  *  - a large page of data (16 descriptors), by TLBIMVA on its sixth page;
  *  - a supersection of data (16 first-level descriptors), by TLBIMVAIS on an address 10 MiB in. */
 #include "rt.h"
+#include "mmu.h"
 
 extern void secondary_start(void);
 void core_main(uint32_t core);
 
 #define REG32(a) (*(volatile uint32_t *)(a))
 
-/* first-level descriptors */
-#define SECT_NORMAL 0x11c0eu   /* section, TEX=1 C B, S, AP=3, domain 0 */
-#define SECT_DEVICE 0x00c16u   /* section, B, AP=3, XN */
 #define SUPERSECT   (SECT_NORMAL | (1u << 18))
-#define L1_TABLE    0x1u
-/* second-level descriptors */
-#define PAGE_SMALL  0x47eu     /* small page, TEX=1 C B, S, AP=3 */
 #define PAGE_LARGE  0x143du    /* large page, TEX=1 C B, S, AP=3 */
 
 #define WIN_DATA  0x80000000u   /* section of data */
@@ -42,27 +37,9 @@ static uint32_t l2[256] __attribute__((aligned(1024)));
 static volatile uint32_t step, done1;
 static volatile uint32_t seen1[8];
 
-#define CP15_W(op1, crn, crm, op2, v) \
-    __asm__ volatile("mcr p15, " #op1 ", %0, " #crn ", " #crm ", " #op2 :: "r"(v) : "memory")
-static inline void dsb(void) { __asm__ volatile("dsb ish" ::: "memory"); }
-static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
 static void tlbimva(uint32_t va) { dsb(); CP15_W(0, c8, c7, 1, va & ~0xfffu); dsb(); isb(); }
 static void tlbimvais(uint32_t va) { dsb(); CP15_W(0, c8, c3, 1, va & ~0xfffu); dsb(); isb(); }
 static void tlbimvaais(uint32_t va) { dsb(); CP15_W(0, c8, c3, 3, va & ~0xfffu); dsb(); isb(); }
-
-static void mmu_on(void)
-{
-    CP15_W(0, c8, c7, 0, 0);                  /* TLBIALL */
-    CP15_W(0, c2, c0, 2, 0);                  /* TTBCR: TTBR0 only */
-    CP15_W(0, c2, c0, 0, (uint32_t)l1);       /* TTBR0 */
-    CP15_W(0, c3, c0, 0, 0x55555555u);        /* DACR: every domain client */
-    isb();
-    uint32_t sctlr;
-    __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(sctlr));
-    sctlr |= 1u | (1u << 2) | (1u << 12);    /* M, C, I */
-    CP15_W(0, c1, c0, 0, sctlr);
-    isb();
-}
 
 static void put_code(uint32_t pa, uint32_t value)
 {
@@ -98,7 +75,7 @@ static uint32_t data_sum(uint32_t base, const uint32_t *offs, int n)
 
 static void secondary(void)
 {
-    mmu_on();
+    mmu_on(l1);
     wait_for(&step, 1);
     seen1[0] = data_sum(WIN_DATA, data_pages, 4);
     seen1[1] = call(WIN_CODE + 0x5000);
@@ -121,10 +98,7 @@ void core_main(uint32_t core)
         secondary();
         return;
     }
-    for (uint32_t i = 0; i < 0x400; i++)
-        l1[i] = (i << 20) | SECT_DEVICE;
-    for (uint32_t i = 0x400; i < 0x800; i++)
-        l1[i] = (i << 20) | SECT_NORMAL;
+    flat_map(l1);
     l1[WIN_DATA >> 20] = PA_DATA(0) | SECT_NORMAL;
     l1[WIN_CODE >> 20] = PA_CODE(0) | SECT_NORMAL;
     l1[WIN_L2 >> 20] = (uint32_t)l2 | L1_TABLE;
@@ -151,7 +125,7 @@ void core_main(uint32_t core)
     isb();
 
     psci(0x84000003, 1, (uint32_t)secondary_start, 1);
-    mmu_on();
+    mmu_on(l1);
 
     /* a section of data, by TLBIMVA, both ways, then by TLBIMVAAIS */
     show("section before", data_sum(WIN_DATA, data_pages, 4));
