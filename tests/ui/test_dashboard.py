@@ -391,6 +391,28 @@ def test_keys_not_in_the_footer_are_in_the_help_and_the_palette() -> None:
         finish(m)
 
 
+def test_a_finished_run_shows_its_average_rate() -> None:
+    """Once the guest has stopped the current rate is 0; the status bar shows what the run
+    averaged while it ran instead."""
+    m = machine_for(guest("bench"), 1, max_insns=4_000_000)
+
+    async def body() -> None:
+        app = Dashboard(m, line_table=False)
+        async with app.run_test(size=(120, 24)) as pilot:
+            await until(pilot, lambda: app.model.snapshot is not None and app.model.snapshot.finished,
+                        timeout=120, what="the run to stop")
+            await pilot.pause(0.3)
+            status = text_of(app.panes["status"])
+            assert "STOPPED" in status and app.model.total_ips.now == 0
+            found = re.search(r"([0-9.]+)([kM]?) insn/s avg", status)
+            assert found and float(found[1]) > 0, status
+            assert 0 < app.model.total_ips.average <= max(app.model.total_ips.history)
+    try:
+        asyncio.run(body())
+    finally:
+        finish(m)
+
+
 def test_quit_after_the_guest_ended_returns_its_status() -> None:
     m = machine_for(guest("hello"), 1)
 

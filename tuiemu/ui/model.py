@@ -39,11 +39,15 @@ class Rates:
     def __init__(self) -> None:
         self.history: Deque[float] = collections.deque(maxlen=HISTORY)
         self._last: Optional[Tuple[int, int]] = None  # (value, host ns)
+        self._moved = (0, 0)  # (increase, host ns) over the frames in which the counter increased
 
     def add(self, value: int, host_ns: int) -> float:
         rate = 0.0
         if self._last is not None and host_ns > self._last[1]:
-            rate = max(0.0, (value - self._last[0]) * 1e9 / (host_ns - self._last[1]))
+            delta = value - self._last[0]
+            rate = max(0.0, delta * 1e9 / (host_ns - self._last[1]))
+            if delta > 0:
+                self._moved = (self._moved[0] + delta, self._moved[1] + host_ns - self._last[1])
         self._last = (value, host_ns)
         self.history.append(rate)
         return rate
@@ -51,6 +55,11 @@ class Rates:
     @property
     def now(self) -> float:
         return self.history[-1] if self.history else 0.0
+
+    @property
+    def average(self) -> float:
+        """The rate while the counter moved: a finished run's, leaving out pauses and the end."""
+        return self._moved[0] * 1e9 / self._moved[1] if self._moved[1] else 0.0
 
 
 class Model:

@@ -39,7 +39,10 @@ class StatusBar(Pane):
         else:
             out.append(" RUNNING ", style="bold black on green")
         out.append(f" guest {snap.guest_ticks / CNTFRQ:.3f}s · ")
-        out.append(f"{si(self.model.total_ips.now)} insn/s ", style="bold")
+        if snap.finished:  # the rate is 0 now: what the run averaged says more
+            out.append(f"{si(self.model.total_ips.average)} insn/s avg ", style="bold")
+        else:
+            out.append(f"{si(self.model.total_ips.now)} insn/s ", style="bold")
         out.append(spark(self.model.total_ips.history, 10), style="green")
         out.append(f" · {count(snap.total_insns)} insns · {self.mode}-thread · ")
         out.append("gdb attached" if frame.gdb_connected else "no gdb", style="bold cyan" if frame.gdb_connected
