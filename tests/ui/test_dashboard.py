@@ -14,12 +14,15 @@ from rich.console import Console as RichConsole
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
+from tuiemu.core.events import Event
 from tuiemu.core.runstate import RunState
 from tuiemu.devices.console import Console
 from tuiemu.exitcodes import EXIT_QUIT
 from tuiemu.machine import Machine
 from tuiemu.ui.app import COMMANDS, HELP, Dashboard
 from tuiemu.ui.panes.console import screen_lines
+from tuiemu.ui.panes.events import event_line
+from tuiemu.ui.panes.tlbs import tlb_op_line
 from tuiemu.ui.screens.inspector import TBInspector
 from tuiemu.ui.screens.prompt import TextView
 
@@ -107,6 +110,18 @@ def test_every_vcpu_appears_and_counters_move() -> None:
         asyncio.run(body())
     finally:
         finish(m)
+
+
+def test_a_broadcast_says_whether_it_stopped_the_world() -> None:
+    """A broadcast invalidation by address stops the other vCPUs only if one held the page
+    (mmu/maintenance.py): the TLB pane's line and the event log say which it was."""
+    def flush(stopped: bool) -> Event:
+        return Event(1, 5_000_000, "tlb_flush", 0, dict(op="TLBIMVAAIS", kind="MVAA", va=0x1000, broadcast=True,
+                                                        targets=[0, 1], dropped=0, stopped=stopped))
+    assert tlb_op_line(flush(True)).plain.endswith("dropped 0  world stopped")
+    assert tlb_op_line(flush(False)).plain.endswith("dropped 0")
+    assert event_line(flush(True)).plain.endswith("dropped 0, world stopped")
+    assert event_line(flush(False)).plain.endswith("dropped 0")
 
 
 def test_tlb_broadcast_appears_with_origin_and_targets() -> None:

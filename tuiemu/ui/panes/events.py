@@ -31,7 +31,8 @@ def summary(e: Event) -> str:
     if e.kind == "tlb_flush":
         targets = ",".join(str(t) for t in i.get("targets", []))
         arrow = f"⇒ cpus {{{targets}}}" if i.get("broadcast") else "local"
-        return f"{i.get('op')} {i.get('kind')} {arrow} dropped {i.get('dropped', 0)}"
+        stopped = ", world stopped" if i.get("stopped") else ""
+        return f"{i.get('op')} {i.get('kind')} {arrow} dropped {i.get('dropped', 0)}{stopped}"
     if e.kind == "safe_work":
         return f"{i.get('what', '')}: world stopped {i.get('stopped_ns', 0) / 1e3:.0f} µs " \
                f"(waited {i.get('wait_ns', 0) / 1e3:.0f} µs)"

@@ -18,7 +18,7 @@ COLUMNS = (Column("cpu", 5), Column("entries", 8, True), Column("lookups", 10, T
 
 
 def tlb_op_line(e: Event) -> Text:
-    """``cpu1 ⇒ cpus {0,1,2,3}  TLBIMVAIS MVA va=0x40001000  dropped 3``."""
+    """``cpu1 ⇒ cpus {0,1,2,3}  TLBIMVAIS MVA va=0x40001000  dropped 3  world stopped``."""
     info = e.info
     targets = info.get("targets", [])
     t = Text(f"{e.t_ns / 1e9:9.3f}s ", style="dim")
@@ -33,6 +33,8 @@ def tlb_op_line(e: Event) -> Text:
     if info.get("kind") in ("MVA", "MVAA"):
         t.append(f" va={info.get('va', 0):#010x}")
     t.append(f"  dropped {info.get('dropped', 0)}")
+    if info.get("stopped"):  # another vCPU held the page (or it was a flush of everything)
+        t.append("  world stopped", style="bold yellow")
     return t
 
 
