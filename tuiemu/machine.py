@@ -113,7 +113,7 @@ class Machine:
         self.translator = Translator(self.space, self.code, self.codes, max_insns=1 if interp else MAX_INSNS)
         self.engine = Engine(self.translator, self.cache, chain=not interp, request_flush=self._request_flush)
         self.maintenance = Maintenance(self.vcpus, self.safe, self.events, lambda ppns, who: self._code_dropped(
-            self.cache.revalidate(self.space.read_bytes, ppns, who), who), tlb_epoch)
+            self.cache.revalidate(self.space.read_bytes, ppns, who), who))
 
         # devices
         self.clock = GuestClock(self.total_insns)

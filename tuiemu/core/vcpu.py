@@ -134,16 +134,21 @@ class VCPU:
         entry may lie on those pages, the jump cache. A block may end on the page after its
         first, hence the page before. Returns the TLB entries dropped."""
         dropped, first, end = self.tlb.flush_page(va)
-        if not self.jump_pages.isdisjoint(range(first - 1, end)):
+        if self._jumps_into(first, end):
             self.jump_cache.clear()
             self.jump_pages.clear()
         return dropped
 
+    def _jumps_into(self, first: int, end: int) -> bool:
+        """May a jump-cache block lie on pages ``first`` to ``end`` (exclusive)? One that starts on
+        the page before may run into them."""
+        return not self.jump_pages.isdisjoint(range(first - 1, end))
+
     def may_hold(self, vpn: int) -> bool:
-        """Might this vCPU translate page ``vpn`` without a walk: through its TLB, or a jump-cache
-        block on it (or on the page before, which a block may run into)? Another vCPU's broadcast
-        invalidation asks, and skips stopping this one when not (mmu/tlb.py)."""
-        return self.tlb.holds(vpn) or vpn in self.jump_pages or vpn - 1 in self.jump_pages
+        """Might this vCPU translate page ``vpn`` without a walk, through its TLB or its jump
+        cache? Another vCPU's broadcast invalidation asks, and skips stopping this one when not
+        (mmu/tlb.py)."""
+        return self.tlb.holds(vpn) or self._jumps_into(vpn, vpn + 1)
 
     def set_run_state(self, st: RunState) -> None:
         if st != self.run_state:

@@ -94,9 +94,9 @@ class ExclusiveMonitor:
             self._hurry(seen)
 
     def _hurry(self, seen: Dict[int, int]) -> None:
-        for v in self.vcpus:
-            if v.index in seen:
-                v.exit_request = True
+        """Ask the vCPUs a guard waits for to leave translated code at their next block boundary."""
+        for i in seen:
+            self.vcpus[i].exit_request = True
 
     def _settled(self, x: Any, granule: int) -> bool:
         seen = self.settling.get(granule)

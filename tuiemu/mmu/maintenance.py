@@ -35,39 +35,36 @@ Revalidate = Callable[[Optional[List[int]], int], int]  # (physical pages or Non
 
 
 class Maintenance:
-    def __init__(self, vcpus: List[Any], safe: SafeWork, events: EventBus, revalidate: Revalidate,
-                 tlb_epoch: List[int]) -> None:
+    def __init__(self, vcpus: List[Any], safe: SafeWork, events: EventBus, revalidate: Revalidate) -> None:
         self.vcpus = vcpus
         self.safe = safe
         self.events = events
         self.revalidate = revalidate
-        self.tlb_epoch = tlb_epoch  # shared with every SoftTLB (mmu/tlb.py)
 
     def tlb(self, vcpu: Any, op: str, value: int) -> None:
         """Linux flushes a range page by page (flush_tlb_kernel_range): this runs for each page."""
-        broadcast = op.endswith("IS")
-        kind = KINDS[op[:-2] if broadcast else op]
-        if not broadcast or len(self.vcpus) == 1:
-            self._flush(vcpu, op, kind, value, (vcpu,), broadcast, (vcpu,), False)
+        if not op.endswith("IS") or len(self.vcpus) == 1:
+            self._flush(vcpu, op, value, (vcpu,))
         elif self.safe.serial:  # the others are between blocks already
-            self._flush(vcpu, op, kind, value, self.vcpus, True, self.vcpus, False)
-        elif kind in BY_ADDRESS and not self._held_elsewhere(vcpu, value):
-            self._flush(vcpu, op, kind, value, (vcpu,), True, self.vcpus, False)
+            self._flush(vcpu, op, value, self.vcpus)
+        elif KINDS[op[:-2]] in BY_ADDRESS and not self._held_elsewhere(vcpu, value):
+            self._flush(vcpu, op, value, (vcpu,))
         else:
-            self.safe.run(lambda: self._flush(vcpu, op, kind, value, self.vcpus, True, self.vcpus, True),
-                          op, requester=vcpu)
+            self.safe.run(lambda: self._flush(vcpu, op, value, self.vcpus, stopped=True), op, requester=vcpu)
 
     def _held_elsewhere(self, vcpu: Any, va: int) -> bool:
-        self.tlb_epoch[0] += 1  # before looking: a walk racing with the look drops what it filled
+        vcpu.tlb.epoch[0] += 1  # before looking: a walk racing with the look drops what it filled
         vpn = (va & 0xFFFFFFFF) >> PAGE_SHIFT
         return any(v.may_hold(vpn) for v in self.vcpus if v is not vcpu)
 
-    def _flush(self, vcpu: Any, op: str, kind: str, value: int, flushed: Sequence[Any], broadcast: bool,
-               targets: Sequence[Any], stopped: bool) -> None:
-        """``flushed``: the vCPUs that had something to drop, of ``targets``."""
+    def _flush(self, vcpu: Any, op: str, value: int, flushed: Sequence[Any], stopped: bool = False) -> None:
+        """``flushed``: the vCPUs with something to drop; a broadcast targets every vCPU all the same."""
+        broadcast = op.endswith("IS")
+        kind = KINDS[op[:-2] if broadcast else op]
         dropped = 0
         for v in flushed:
             dropped += v.flush_page_translations(value) if kind in BY_ADDRESS else v.flush_translations()
+        targets = self.vcpus if broadcast else (vcpu,)
         self.events.emit("tlb_flush", vcpu.index, op=op, kind=kind, va=value, broadcast=broadcast,
                          targets=[v.index for v in targets], dropped=dropped, stopped=stopped)
 

@@ -14,7 +14,7 @@ exclusive monitor may drop write entries (a dict pop, atomic).
 
 A broadcast invalidation of one page skips stopping the world when no other vCPU holds anything
 for the page (``holds``, mmu/maintenance.py). A walk racing with that look could insert the old
-translation just after it, so every vCPU shares an epoch, a one-item list: the invalidating vCPU
+translation just after it, so every vCPU's TLB shares an epoch, a one-item list: the invalidating vCPU
 bumps it before it looks, and a fill that saw the epoch move while it walked drops its own entry.
 One side always sees the other: the looker finds the entry, or the filler finds the bump (each of
 their steps is a single subscript or dict operation, which free-threaded CPython makes atomic and
@@ -149,12 +149,11 @@ class SoftTLB:
 
     def holds(self, vpn: int) -> bool:
         """Might this TLB translate page ``vpn``? Asked by other vCPUs' broadcast invalidations
-        (only lookups: safe while the owner fills)."""
-        entries = self.entries
-        if (vpn, PRIV) in entries or (vpn, USER) in entries or any(vpn in d for d in self._maps):
-            return True
-        large = self.large
-        return any((vpn & -pages, pages) in large for pages in LARGE_SPANS)
+        (only lookups: safe while the owner fills). The fast maps need no look: their entries are
+        filled after, and dropped with, the page's entry in ``entries``."""
+        entries, large = self.entries, self.large
+        return ((vpn, PRIV) in entries or (vpn, USER) in entries
+                or any((vpn & -pages, pages) in large for pages in LARGE_SPANS))
 
     # ---- flushes (run by the owning vCPU only) ---------------------------
     def flush_all(self) -> int:
